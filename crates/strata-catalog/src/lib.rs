@@ -1,0 +1,9 @@
+//! Package detectors. Each detector answers two questions: "do I want this path?"
+//! (cheap, from the path alone, asked for every file of every layer) and "what
+//! packages are in these bytes?". One walk over the image hands each detector only
+//! its files.
+
+pub mod detector;
+pub mod os;
+
+pub use detector::{DetectError, DetectInput, Detector};

@@ -1,0 +1,1 @@
+//! Output formats. Each format is a printer over plain data.

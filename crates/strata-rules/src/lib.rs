@@ -1,0 +1,1 @@
+//! Falco-compatible runtime detection rules.
