@@ -53,4 +53,14 @@ pub trait Detector: Send + Sync {
 
     /// The packages in one file.
     fn detect(&self, input: &DetectInput<'_>) -> Result<Vec<Package>, DetectError>;
+
+    /// The packages in one file plus non-fatal problems (an entry skipped, a field
+    /// ignored), each naming where it is. Detectors that can skip single entries
+    /// override this; the catalog always calls it.
+    fn detect_with_warnings(
+        &self,
+        input: &DetectInput<'_>,
+    ) -> Result<(Vec<Package>, Vec<String>), DetectError> {
+        self.detect(input).map(|p| (p, Vec::new()))
+    }
 }

@@ -3,7 +3,9 @@
 //! packages are in these bytes?". One walk over the image hands each detector only
 //! its files.
 
+pub mod catalog;
 pub mod detector;
 pub mod os;
 
+pub use catalog::{CapturedFiles, Catalog, Cataloger, FileVersion};
 pub use detector::{DetectError, DetectInput, Detector};

@@ -1,1 +1,14 @@
 //! Operating-system package databases.
+
+pub mod apk;
+pub mod dpkg;
+pub mod release;
+mod stanza;
+
+use crate::Detector;
+
+/// Every OS package detector.
+pub fn detectors() -> Vec<Box<dyn Detector>> {
+    vec![Box::new(dpkg::DpkgDetector), Box::new(apk::ApkDetector)]
+}
+pub mod rpm;
