@@ -8,3 +8,6 @@ pub mod purl;
 pub use digest::{Digest, DigestError};
 pub use distro::Distro;
 pub use package::{Location, Package, PackageType, RpmDetails};
+
+mod sbom;
+pub use sbom::*;
