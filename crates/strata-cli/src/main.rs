@@ -1,1 +1,65 @@
-fn main() {}
+//! The `strata` command: argument parsing and wiring only.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod output;
+mod sbom_cmd;
+
+/// Container security in layers: SBOMs of images and source trees.
+#[derive(Debug, Parser)]
+#[command(name = "strata", version, about, max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// List every package in an image or directory (a software bill of materials).
+    Sbom(sbom_cmd::SbomArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Sbom(args) => sbom_cmd::run(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            let mut stderr = std::io::stderr().lock();
+            let _ = writeln!(stderr, "error: {e}");
+            for cause in e.chain().skip(1) {
+                let _ = writeln!(stderr, "  caused by: {cause}");
+            }
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Options shared by every command that reads images.
+#[derive(Debug, clap::Args)]
+pub struct ImageArgs {
+    /// The platform to pick from a multi-platform image (`linux/arm64`, `linux/arm/v7`).
+    #[arg(long, env = "STRATA_PLATFORM", value_name = "OS/ARCH[/VARIANT]")]
+    pub platform: Option<String>,
+    /// The per-layer cache directory (default: $XDG_CACHE_HOME/strata).
+    #[arg(long, env = "STRATA_CACHE_DIR", value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Read every layer again instead of using the per-layer cache.
+    #[arg(long, env = "STRATA_NO_CACHE")]
+    pub no_cache: bool,
+    /// Allow plain HTTP and unverified TLS for registries.
+    #[arg(long, env = "STRATA_INSECURE")]
+    pub insecure: bool,
+    /// Registry user name (default: from ~/.docker/config.json).
+    #[arg(long, env = "STRATA_REGISTRY_USERNAME", requires = "password")]
+    pub username: Option<String>,
+    /// Registry password or token.
+    #[arg(long, env = "STRATA_REGISTRY_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+}

@@ -124,6 +124,29 @@ pub enum SourceError {
         wanted: String,
         available: String,
     },
+    /// An archive ends early.
+    #[error("{path}: truncated: archive ends inside {member} at offset {offset}")]
+    Truncated {
+        path: String,
+        member: String,
+        offset: u64,
+    },
+    /// A document or blob is larger than its limit (checked before reading it).
+    #[error("{what} is {size} bytes, over the limit of {limit}")]
+    TooLarge { what: String, size: u64, limit: u64 },
+    /// A manifest, index or config does not match its digest.
+    #[error("{what}: digest mismatch: expected {expected}, got {actual}")]
+    DigestMismatch {
+        what: String,
+        expected: Digest,
+        actual: Digest,
+    },
+    /// A JSON document (manifest, index, config) does not parse.
+    #[error("{what}: invalid JSON: {message}")]
+    Json { what: String, message: String },
+    /// A file the layout needs is missing.
+    #[error("{what} not found")]
+    NotFound { what: String },
     #[error(transparent)]
     Registry(#[from] crate::registry::RegistryError),
     #[error(transparent)]

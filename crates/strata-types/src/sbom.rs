@@ -227,8 +227,14 @@ impl FromStr for Platform {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let malformed = || PlatformError::Malformed(s.to_owned());
         let mut parts = s.split('/');
-        let os = parts.next().filter(|p| valid_segment(p)).ok_or_else(malformed)?;
-        let arch = parts.next().filter(|p| valid_segment(p)).ok_or_else(malformed)?;
+        let os = parts
+            .next()
+            .filter(|p| valid_segment(p))
+            .ok_or_else(malformed)?;
+        let arch = parts
+            .next()
+            .filter(|p| valid_segment(p))
+            .ok_or_else(malformed)?;
         let variant = match parts.next() {
             None => None,
             Some(v) if valid_segment(v) => Some(v.to_owned()),
@@ -371,7 +377,10 @@ mod tests {
             "2024-01-01T00:00:00Z",
         );
         let s = serde_json::to_string(&sbom).unwrap();
-        assert!(s.starts_with("{\"schema_version\":\"1.0\",\"tool\":"), "{s}");
+        assert!(
+            s.starts_with("{\"schema_version\":\"1.0\",\"tool\":"),
+            "{s}"
+        );
         let back: Sbom = serde_json::from_str(&s).unwrap();
         assert_eq!(back, sbom);
         assert!(

@@ -5,3 +5,4 @@
 mod apk;
 mod dpkg;
 mod release;
+mod rpm;

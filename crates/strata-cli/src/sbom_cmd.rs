@@ -1,0 +1,168 @@
+//! `strata sbom`: catalog an image's packages and print them in one of the SBOM formats.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Result, anyhow};
+use strata_catalog::{CapturedFiles, Cataloger};
+use strata_image::{CacheOptions, CaptureSpec, ImageFs, OpenOptions, Platform};
+use strata_report::{ReportOptions, SbomFormat, write_sbom};
+use strata_types::{Digest, Sbom};
+
+use crate::ImageArgs;
+use crate::output::{Output, now_rfc3339};
+
+#[derive(Debug, clap::Args)]
+pub struct SbomArgs {
+    /// The image or directory: a `docker save` tarball, `oci:PATH`, `docker:NAME[:TAG]`,
+    /// `registry:HOST/REPO:TAG`, `dir:PATH`.
+    pub target: String,
+    /// Output format: table, json, cyclonedx, spdx-json.
+    #[arg(short, long, default_value = "table", env = "STRATA_FORMAT")]
+    pub format: String,
+    /// Write the report to FILE instead of stdout (atomically: all or nothing).
+    #[arg(short, long, value_name = "FILE", env = "STRATA_OUTPUT")]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub image: ImageArgs,
+}
+
+pub fn run(args: &SbomArgs) -> Result<ExitCode> {
+    let format: SbomFormat = args.format.parse()?;
+    let cataloger = Cataloger::os_packages();
+    let image = open(&args.target, &args.image, &cataloger)?;
+    let catalog = cataloger.catalog(&ImageFiles(&image));
+    let sbom = build_sbom(&args.target, &image, catalog)?;
+    let mut out = Output::open(args.output.as_deref())?;
+    let options = ReportOptions {
+        color: out.is_terminal(),
+        ..ReportOptions::default()
+    };
+    write_sbom(&sbom, format, &options, out.writer())?;
+    out.finish()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Opens a target with the detectors' capture set.
+pub fn open(target: &str, args: &ImageArgs, cataloger: &Cataloger) -> Result<ImageFs> {
+    let platform = match &args.platform {
+        Some(p) => Some(Platform::parse(p).ok_or_else(|| {
+            anyhow!("--platform {p:?} is not OS/ARCH[/VARIANT] (for example linux/amd64)")
+        })?),
+        None => None,
+    };
+    let cache = if args.no_cache {
+        None
+    } else {
+        match &args.cache_dir {
+            Some(dir) => Some(CacheOptions {
+                dir: dir.clone(),
+                ..CacheOptions::default_location().unwrap_or(CacheOptions {
+                    dir: dir.clone(),
+                    max_bytes: 2 << 30,
+                })
+            }),
+            None => CacheOptions::default_location(),
+        }
+    };
+    let opts = OpenOptions {
+        platform,
+        cache,
+        ..OpenOptions::default()
+    };
+    let capture = Capture(cataloger);
+    strata_image::open_target(target, &opts, &capture).map_err(anyhow::Error::from)
+}
+
+fn build_sbom(target: &str, image: &ImageFs, catalog: strata_catalog::Catalog) -> Result<Sbom> {
+    let meta = &image.meta;
+    use strata_types::TargetKind;
+    let kind = match strata_image::parse_target(target)? {
+        strata_image::Target::DockerArchive { .. } => TargetKind::DockerArchive,
+        strata_image::Target::Oci { .. } => TargetKind::Oci,
+        strata_image::Target::Dir(_) => TargetKind::Dir,
+        strata_image::Target::Registry(_) => TargetKind::Registry,
+        strata_image::Target::Docker(_) | strata_image::Target::Name(_) => TargetKind::Docker,
+    };
+    let layers = meta
+        .layers
+        .iter()
+        .map(|l| strata_types::Layer {
+            index: u32::try_from(l.index).unwrap_or(u32::MAX),
+            digest: Some(l.digest.clone()),
+            diff_id: l.diff_id.clone(),
+            media_type: Some(l.media_type.clone()),
+            size: Some(l.size),
+        })
+        .collect();
+    let platform = (!meta.os.is_empty()).then(|| strata_types::Platform {
+        os: meta.os.clone(),
+        architecture: meta.architecture.clone(),
+        variant: meta.variant.clone(),
+    });
+    let tool = strata_types::Tool::new("strata", env!("CARGO_PKG_VERSION"));
+    let mut sbom = Sbom::new(tool, strata_types::Target {
+        reference: target.to_owned(),
+        kind,
+        image_id: meta.config_digest.clone(),
+        manifest_digest: meta.manifest_digest.clone(),
+        repo_tags: meta.repo_tags.clone(),
+        platform,
+        layers,
+    }, now_rfc3339());
+    sbom.distro = catalog.distro;
+    sbom.packages = catalog.packages;
+    sbom.warnings = catalog.warnings;
+    for w in &sbom.warnings {
+        eprintln!("warning: {}: {}", w.path, w.message);
+    }
+    Ok(sbom)
+}
+
+/// The detectors' file selection, as the image reader wants it.
+struct Capture<'a>(&'a Cataloger);
+
+impl CaptureSpec for Capture<'_> {
+    fn wants(&self, path: &str) -> bool {
+        self.0.wants(path)
+    }
+    fn cache_key(&self) -> String {
+        self.0.cache_key()
+    }
+}
+
+/// The image's captured files, as the catalog reads them.
+struct ImageFiles<'a>(&'a ImageFs);
+
+impl CapturedFiles for ImageFiles<'_> {
+    fn captured_paths(&self) -> Vec<String> {
+        self.0.captured_paths().map(str::to_owned).collect()
+    }
+
+    fn versions(&self, path: &str) -> Vec<strata_catalog::FileVersion> {
+        let Some(history) = self.0.versions(path) else {
+            return Vec::new();
+        };
+        let Some(last) = history.final_version else {
+            return Vec::new();
+        };
+        history
+            .versions
+            .into_iter()
+            .take(last + 1)
+            .map(|v| strata_catalog::FileVersion {
+                layer: v.layer,
+                data: v.data,
+            })
+            .collect()
+    }
+
+    fn read(&self, path: &str) -> Option<Arc<[u8]>> {
+        self.0.read(path).ok().flatten().map(|v| v.data)
+    }
+
+    fn layer_diff_id(&self, index: usize) -> Option<Digest> {
+        self.0.meta.layers.get(index).map(|l| l.diff_id.clone())
+    }
+}

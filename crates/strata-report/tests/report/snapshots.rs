@@ -1,0 +1,52 @@
+//! Snapshots of every format on the fixture. Review changes with `cargo insta review`
+//! (or `INSTA_UPDATE=always cargo test -p strata-report` and `git diff`).
+
+use strata_report::{SbomFormat, write_table};
+
+use crate::{fixture, render};
+
+#[test]
+fn table() {
+    insta::assert_snapshot!("table", render(&fixture::sbom(), SbomFormat::Table));
+}
+
+#[test]
+fn table_with_color() {
+    let mut out = Vec::new();
+    write_table(&fixture::sbom(), true, &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    // Colour only in headings: the first line and the column titles, and WARNINGS.
+    let bold_lines: Vec<&str> = text.lines().filter(|l| l.contains("\x1b[1m")).collect();
+    assert_eq!(bold_lines.len(), 3, "{text}");
+    assert!(bold_lines[1].starts_with("\x1b[1mNAME "));
+    assert!(bold_lines[1].ends_with("LAYER\x1b[0m"));
+    // Without colour the output has no escape at all (the hostile name is escaped).
+    assert!(!render(&fixture::sbom(), SbomFormat::Table).contains('\x1b'));
+}
+
+#[test]
+fn empty_table() {
+    let mut sbom = fixture::sbom();
+    sbom.packages.clear();
+    sbom.warnings.clear();
+    sbom.distro = None;
+    assert_eq!(
+        render(&sbom, SbomFormat::Table),
+        "registry:localhost:5000/shop/app:1.0 (registry) · distro: unknown · 0 packages\n"
+    );
+}
+
+#[test]
+fn strata_json() {
+    insta::assert_snapshot!("json", render(&fixture::sbom(), SbomFormat::Json));
+}
+
+#[test]
+fn cyclonedx() {
+    insta::assert_snapshot!("cyclonedx", render(&fixture::sbom(), SbomFormat::CycloneDx));
+}
+
+#[test]
+fn spdx_json() {
+    insta::assert_snapshot!("spdx_json", render(&fixture::sbom(), SbomFormat::SpdxJson));
+}
