@@ -87,7 +87,9 @@ impl Cataloger {
         for path in files.captured_paths() {
             for detector in self.detectors.iter().filter(|d| d.wants(&path)) {
                 let versions = files.versions(&path);
-                let Some(last) = versions.last() else { continue };
+                let Some(last) = versions.last() else {
+                    continue;
+                };
                 let final_layer = last.layer.and_then(|l| files.layer_diff_id(l));
                 let input = DetectInput {
                     path: &path,
@@ -228,7 +230,9 @@ mod tests {
             self.files.get(path)?.last().map(|v| v.data.clone())
         }
         fn layer_diff_id(&self, index: usize) -> Option<Digest> {
-            Some(Digest::sha256_from_bytes(&[u8::try_from(index).unwrap(); 32]))
+            Some(Digest::sha256_from_bytes(
+                &[u8::try_from(index).unwrap(); 32],
+            ))
         }
     }
 
@@ -261,20 +265,29 @@ mod tests {
                         // layer 1 upgrades curl, removes "gone", adds "git".
                         at(1, status(&[("base", "1"), ("curl", "8"), ("git", "2")])),
                         // layer 2 reinstalls "gone".
-                        at(3, status(&[("base", "1"), ("curl", "8"), ("git", "2"), ("gone", "1")])),
+                        at(
+                            3,
+                            status(&[("base", "1"), ("curl", "8"), ("git", "2"), ("gone", "1")]),
+                        ),
                     ],
                 ),
                 (
                     "/etc/os-release".to_owned(),
-                    vec![at(0, FileVersion {
-                        layer: None,
-                        data: Arc::from(&b"ID=debian\nVERSION_ID=12\n"[..]),
-                    })],
+                    vec![at(
+                        0,
+                        FileVersion {
+                            layer: None,
+                            data: Arc::from(&b"ID=debian\nVERSION_ID=12\n"[..]),
+                        },
+                    )],
                 ),
             ]),
         };
         let catalog = Cataloger::os_packages().catalog(&image);
-        assert_eq!(catalog.distro.as_ref().unwrap().purl_qualifier(), "debian-12");
+        assert_eq!(
+            catalog.distro.as_ref().unwrap().purl_qualifier(),
+            "debian-12"
+        );
         let got: Vec<(&str, &str, Option<Digest>)> = catalog
             .packages
             .iter()
@@ -291,7 +304,12 @@ mod tests {
             ]
         );
         // Every location points at the layer holding the final database.
-        assert!(catalog.packages.iter().all(|p| p.locations[0].layer_diff_id == layer(3)));
+        assert!(
+            catalog
+                .packages
+                .iter()
+                .all(|p| p.locations[0].layer_diff_id == layer(3))
+        );
         assert!(catalog.warnings.is_empty());
     }
 
@@ -300,10 +318,13 @@ mod tests {
         let image = FakeImage {
             files: HashMap::from([(
                 "/var/lib/dpkg/status".to_owned(),
-                vec![at(2, FileVersion {
-                    layer: None,
-                    data: Arc::from(&b"garbage\n"[..]),
-                })],
+                vec![at(
+                    2,
+                    FileVersion {
+                        layer: None,
+                        data: Arc::from(&b"garbage\n"[..]),
+                    },
+                )],
             )]),
         };
         let catalog = Cataloger::os_packages().catalog(&image);
@@ -311,6 +332,10 @@ mod tests {
         assert_eq!(catalog.warnings.len(), 1);
         assert_eq!(catalog.warnings[0].path, "/var/lib/dpkg/status");
         assert_eq!(catalog.warnings[0].layer, image.layer_diff_id(2));
-        assert!(catalog.warnings[0].message.starts_with("dpkg: /var/lib/dpkg/status:1:"));
+        assert!(
+            catalog.warnings[0]
+                .message
+                .starts_with("dpkg: /var/lib/dpkg/status:1:")
+        );
     }
 }

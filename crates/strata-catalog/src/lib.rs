@@ -5,7 +5,9 @@
 
 pub mod catalog;
 pub mod detector;
+mod fuzz;
 pub mod os;
 
 pub use catalog::{CapturedFiles, Catalog, Cataloger, FileVersion};
 pub use detector::{DetectError, DetectInput, Detector};
+pub use fuzz::{fuzz_apk_installed, fuzz_dpkg_status, fuzz_os_release};

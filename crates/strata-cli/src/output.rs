@@ -50,7 +50,9 @@ impl Output {
         match self {
             Output::Stdout(mut s) => s.flush().context("cannot write to stdout"),
             Output::File { target, tmp } => {
-                tmp.as_file().sync_all().context("cannot write the output file")?;
+                tmp.as_file()
+                    .sync_all()
+                    .context("cannot write the output file")?;
                 tmp.persist(&target)
                     .with_context(|| format!("cannot write {}", target.display()))?;
                 Ok(())

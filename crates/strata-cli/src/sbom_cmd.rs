@@ -102,15 +102,19 @@ fn build_sbom(target: &str, image: &ImageFs, catalog: strata_catalog::Catalog) -
         variant: meta.variant.clone(),
     });
     let tool = strata_types::Tool::new("strata", env!("CARGO_PKG_VERSION"));
-    let mut sbom = Sbom::new(tool, strata_types::Target {
-        reference: target.to_owned(),
-        kind,
-        image_id: meta.config_digest.clone(),
-        manifest_digest: meta.manifest_digest.clone(),
-        repo_tags: meta.repo_tags.clone(),
-        platform,
-        layers,
-    }, now_rfc3339());
+    let mut sbom = Sbom::new(
+        tool,
+        strata_types::Target {
+            reference: target.to_owned(),
+            kind,
+            image_id: meta.config_digest.clone(),
+            manifest_digest: meta.manifest_digest.clone(),
+            repo_tags: meta.repo_tags.clone(),
+            platform,
+            layers,
+        },
+        now_rfc3339(),
+    );
     sbom.distro = catalog.distro;
     sbom.packages = catalog.packages;
     sbom.warnings = catalog.warnings;

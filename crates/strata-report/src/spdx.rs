@@ -215,10 +215,7 @@ fn target_package(t: &Target) -> SpdxPackage {
         copyright_text: NOASSERTION,
         description: None,
         comment: Some(notes.join("; ")),
-        external_refs: image_purl(t)
-            .map(purl_ref)
-            .into_iter()
-            .collect(),
+        external_refs: image_purl(t).map(purl_ref).into_iter().collect(),
         primary_package_purpose: if t.kind.is_image() {
             "CONTAINER"
         } else {

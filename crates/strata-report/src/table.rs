@@ -41,14 +41,21 @@ pub fn write_table(sbom: &Sbom, color: bool, out: &mut dyn Write) -> Result<(), 
 
     if !packages.is_empty() {
         s.push('\n');
-        let rows: Vec<[String; 5]> = packages.iter().map(|p| row(p)).collect();
-        let mut widths = HEADERS.map(|h| h.chars().count());
-        for row in &rows {
-            for (w, cell) in widths.iter_mut().zip(row) {
-                *w = (*w).max(cell.chars().count());
+        let mut rows: Vec<Vec<String>> = packages.iter().map(|p| row(p)).collect();
+        let mut header: Vec<String> = HEADERS.iter().map(|h| (*h).to_owned()).collect();
+        // Directory scans have no layers: leave the column out rather than print it empty.
+        if rows.iter().all(|r| r.last().is_none_or(String::is_empty)) {
+            header.pop();
+            for r in &mut rows {
+                r.pop();
             }
         }
-        let header = HEADERS.map(str::to_owned);
+        let mut widths: Vec<usize> = header.iter().map(|h| width(h)).collect();
+        for row in &rows {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(width(cell));
+            }
+        }
         push_row(&mut s, &header, &widths, b, r);
         for row in &rows {
             push_row(&mut s, row, &widths, "", "");
@@ -70,13 +77,13 @@ pub fn write_table(sbom: &Sbom, color: bool, out: &mut dyn Write) -> Result<(), 
     Ok(())
 }
 
-fn row(p: &Package) -> [String; 5] {
+fn row(p: &Package) -> Vec<String> {
     let source = match (&p.source_name, &p.source_version) {
         (Some(n), Some(v)) if v != &p.version => format!("{n} {v}"),
         (Some(n), _) => n.clone(),
         (None, _) => String::new(),
     };
-    [
+    vec![
         clean(&p.name),
         clean(&p.version),
         p.package_type.as_str().to_owned(),
@@ -85,20 +92,46 @@ fn row(p: &Package) -> [String; 5] {
     ]
 }
 
-fn push_row(s: &mut String, cells: &[String; 5], widths: &[usize; 5], b: &str, r: &str) {
+fn push_row(s: &mut String, cells: &[String], widths: &[usize], b: &str, r: &str) {
     let mut line = String::new();
     let last = cells.len().saturating_sub(1);
     for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
         if i == last {
             line.push_str(cell);
         } else {
-            let pad = w.saturating_sub(cell.chars().count());
+            let pad = w.saturating_sub(width(cell));
             line.push_str(cell);
             line.extend(std::iter::repeat_n(' ', pad + 2));
         }
     }
     let trimmed = line.trim_end();
     let _ = writeln!(s, "{b}{trimmed}{r}");
+}
+
+/// Terminal columns taken by `s`: 2 for East Asian wide characters and most emoji, 0 for
+/// combining marks and variation selectors, 1 otherwise. An approximation of UAX #11
+/// good enough to keep columns aligned for common package names.
+fn width(s: &str) -> usize {
+    s.chars()
+        .map(|c| match u32::from(c) {
+            0x0300..=0x036f | 0x200b..=0x200f | 0xfe00..=0xfe0f => 0,
+            0x1100..=0x115f
+            | 0x2e80..=0x303e
+            | 0x3041..=0x33ff
+            | 0x3400..=0x4dbf
+            | 0x4e00..=0x9fff
+            | 0xa000..=0xa4cf
+            | 0xac00..=0xd7a3
+            | 0xf900..=0xfaff
+            | 0xfe30..=0xfe4f
+            | 0xff00..=0xff60
+            | 0xffe0..=0xffe6
+            | 0x1f300..=0x1f64f
+            | 0x1f900..=0x1f9ff
+            | 0x20000..=0x3fffd => 2,
+            _ => 1,
+        })
+        .sum()
 }
 
 /// The first 12 hex digits of a digest.
@@ -135,6 +168,9 @@ mod tests {
         assert_eq!(clean("tab\there"), "tab\\there");
         assert_eq!(clean("rtl\u{202e}x"), "rtl\\u{202e}x");
         assert_eq!(clean("ünïcode"), "ünïcode");
+        assert_eq!(width("日本語"), 6);
+        assert_eq!(width("e\u{301}"), 1);
+        assert_eq!(width("abc"), 3);
         let long = "x".repeat(200);
         assert_eq!(clean(&long).chars().count(), MAX_CELL + 1);
     }

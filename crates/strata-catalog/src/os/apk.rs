@@ -105,7 +105,13 @@ mod tests {
             .unwrap();
         let rows: Vec<_> = pkgs
             .iter()
-            .map(|p| (p.name.as_str(), p.source_name.as_deref().unwrap(), p.purl.as_str()))
+            .map(|p| {
+                (
+                    p.name.as_str(),
+                    p.source_name.as_deref().unwrap(),
+                    p.purl.as_str(),
+                )
+            })
             .collect();
         assert_eq!(
             rows,

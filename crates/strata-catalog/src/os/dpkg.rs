@@ -58,7 +58,7 @@ impl Detector for DpkgDetector {
                 ));
                 continue;
             };
-            if !files_present(stanza.get("Status")) {
+            if !files_present(stanza.get("Status"), input.path != STATUS) {
                 continue;
             }
             let Some(version) = stanza.get("Version").filter(|v| !v.is_empty()) else {
@@ -105,10 +105,13 @@ impl Detector for DpkgDetector {
 }
 
 /// Whether dpkg's `Status:` says the package's files are on disk. The third word is
-/// the state; `not-installed` and `config-files` leave no programs behind. Distroless
-/// status files carry no Status field at all: every entry there is installed.
-fn files_present(status: Option<&str>) -> bool {
-    let Some(status) = status else { return true };
+/// the state; `not-installed` and `config-files` leave no programs behind. In the main
+/// database an entry without Status is not installed (dpkg-query agrees); distroless
+/// `status.d` files carry no Status at all, and every entry there is installed.
+fn files_present(status: Option<&str>, distroless: bool) -> bool {
+    let Some(status) = status else {
+        return distroless;
+    };
     match status.split_whitespace().nth(2) {
         Some("not-installed" | "config-files") => false,
         Some(_) => true,
@@ -172,9 +175,11 @@ mod tests {
 
     #[test]
     fn source_with_and_without_version() {
-        let (pkgs, warnings) = run("Package: libc6\nStatus: install ok installed\nVersion: 2.36-9+deb12u4\nArchitecture: amd64\nSource: glibc\n\n\
+        let (pkgs, warnings) = run(
+            "Package: libc6\nStatus: install ok installed\nVersion: 2.36-9+deb12u4\nArchitecture: amd64\nSource: glibc\n\n\
              Package: zlib1g\nStatus: install ok installed\nVersion: 1:1.2.13.dfsg-1\nArchitecture: amd64\nSource: zlib (1.2.13.dfsg-1)\n\n\
-             Package: bash\nStatus: install ok installed\nVersion: 5.2.15-2+b2\nArchitecture: amd64\n");
+             Package: bash\nStatus: install ok installed\nVersion: 5.2.15-2+b2\nArchitecture: amd64\n",
+        );
         assert!(warnings.is_empty());
         let rows: Vec<_> = pkgs
             .iter()
@@ -224,12 +229,14 @@ mod tests {
                     Package: d\nStatus: install ok unpacked\nVersion: 1\n\n\
                     Package: e\nVersion: 1\n";
         let names: Vec<_> = run(text).0.into_iter().map(|p| p.name).collect();
-        assert_eq!(names, ["a", "d", "e"]);
+        assert_eq!(names, ["a", "d"]);
     }
 
     #[test]
     fn missing_version_is_a_warning_with_line() {
-        let (pkgs, warnings) = run("Package: foo\nStatus: install ok installed\n\nPackage: bar\nVersion: 2\n");
+        let (pkgs, warnings) = run(
+            "Package: foo\nStatus: install ok installed\n\nPackage: bar\nStatus: install ok installed\nVersion: 2\n",
+        );
         assert_eq!(pkgs.len(), 1);
         assert_eq!(
             warnings,

@@ -22,10 +22,11 @@ pub fn detect_distro(read: &dyn Fn(&str) -> Option<Vec<u8>>) -> Option<Distro> {
         let Some(mut distro) = parse_os_release(&String::from_utf8_lossy(&bytes), path) else {
             continue;
         };
-        if distro.version_id.is_empty() && distro.id == "debian" {
-            if let Some(v) = read("/etc/debian_version").and_then(|b| debian_major(&b)) {
-                distro.version_id = v;
-            }
+        if distro.version_id.is_empty()
+            && distro.id == "debian"
+            && let Some(v) = read("/etc/debian_version").and_then(|b| debian_major(&b))
+        {
+            distro.version_id = v;
         }
         return Some(distro);
     }
@@ -140,7 +141,13 @@ fn parse_redhat_release(bytes: &[u8], path: &str) -> Option<Distro> {
     .iter()
     .find(|(prefix, _)| lower.starts_with(prefix))
     .map_or_else(
-        || lower.split_whitespace().next().unwrap_or_default().to_owned(),
+        || {
+            lower
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        },
         |(_, id)| (*id).to_owned(),
     );
     Some(Distro {
@@ -176,13 +183,19 @@ mod tests {
         assert_eq!(d.version_id, "12");
         assert_eq!(d.codename.as_deref(), Some("bookworm"));
         assert_eq!(d.id_like, ["a", "b"]);
-        assert_eq!(d.pretty_name.as_deref(), Some("Debian GNU/Linux 12 (bookworm)"));
+        assert_eq!(
+            d.pretty_name.as_deref(),
+            Some("Debian GNU/Linux 12 (bookworm)")
+        );
     }
 
     #[test]
     fn distroless_takes_version_from_debian_version() {
         let d = detect(&[
-            ("/etc/os-release", "ID=\"debian\"\nPRETTY_NAME=\"Distroless\"\n"),
+            (
+                "/etc/os-release",
+                "ID=\"debian\"\nPRETTY_NAME=\"Distroless\"\n",
+            ),
             ("/etc/debian_version", "10.8\n"),
         ])
         .unwrap();

@@ -12,10 +12,7 @@ pub(crate) struct Stanza<'a> {
 impl<'a> Stanza<'a> {
     /// The first value of `key` (case-sensitive, as both formats are).
     pub fn get(&self, key: &str) -> Option<&'a str> {
-        self.fields
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, v)| *v)
+        self.fields.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
     }
 }
 
@@ -30,7 +27,10 @@ pub(crate) struct StanzaError {
 /// value trimmed) and `:` for apk. Continuation lines are folded into the previous
 /// field's value only for dpkg (`continuations = true`); their text is not needed by
 /// any caller, so the first line of a multi-line value is what `get` returns.
-pub(crate) fn parse_stanzas(text: &str, continuations: bool) -> Result<Vec<Stanza<'_>>, StanzaError> {
+pub(crate) fn parse_stanzas(
+    text: &str,
+    continuations: bool,
+) -> Result<Vec<Stanza<'_>>, StanzaError> {
     let mut out = Vec::new();
     let mut current = Stanza::default();
     for (idx, raw) in text.split('\n').enumerate() {

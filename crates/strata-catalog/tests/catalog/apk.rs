@@ -16,7 +16,14 @@ fn rows(rel: &str) -> Option<Vec<(String, String, String, String)>> {
         .unwrap();
     Some(
         pkgs.into_iter()
-            .map(|p| (p.name, p.version, p.arch.unwrap_or_default(), p.source_name.unwrap()))
+            .map(|p| {
+                (
+                    p.name,
+                    p.version,
+                    p.arch.unwrap_or_default(),
+                    p.source_name.unwrap(),
+                )
+            })
             .collect(),
     )
 }
@@ -35,7 +42,12 @@ fn trivy_installed_db_skips_the_entry_without_version() {
         owned(&[
             ("musl", "1.1.14-r10", "x86_64", "musl"),
             ("busybox", "1.24.2-r9", "x86_64", "busybox"),
-            ("alpine-baselayout", "3.0.3-r0", "x86_64", "alpine-baselayout"),
+            (
+                "alpine-baselayout",
+                "3.0.3-r0",
+                "x86_64",
+                "alpine-baselayout"
+            ),
             ("alpine-keys", "1.1-r0", "x86_64", "alpine-keys"),
             ("zlib", "1.2.8-r2", "x86_64", "zlib"),
             ("libcrypto1.0", "1.0.2h-r1", "x86_64", "openssl"),
@@ -54,17 +66,34 @@ fn trivy_installed_db_skips_the_entry_without_version() {
 
 #[test]
 fn alpine_3_18_installed_db() {
-    let Some(got) = rows("osv-scalibr/installed") else { return };
+    let Some(got) = rows("osv-scalibr/installed") else {
+        return;
+    };
     assert_eq!(
         got,
         owned(&[
-            ("alpine-baselayout", "3.4.3-r1", "x86_64", "alpine-baselayout"),
-            ("alpine-baselayout-data", "3.4.3-r1", "x86_64", "alpine-baselayout"),
+            (
+                "alpine-baselayout",
+                "3.4.3-r1",
+                "x86_64",
+                "alpine-baselayout"
+            ),
+            (
+                "alpine-baselayout-data",
+                "3.4.3-r1",
+                "x86_64",
+                "alpine-baselayout"
+            ),
             ("alpine-keys", "2.4-r1", "x86_64", "alpine-keys"),
             ("apk-tools", "2.14.0-r0", "x86_64", "apk-tools"),
             ("busybox", "1.36.0-r9", "x86_64", "busybox"),
             ("busybox-binsh", "1.36.0-r9", "x86_64", "busybox"),
-            ("ca-certificates-bundle", "20230506-r0", "x86_64", "ca-certificates"),
+            (
+                "ca-certificates-bundle",
+                "20230506-r0",
+                "x86_64",
+                "ca-certificates"
+            ),
             ("libc-utils", "0.7.2-r5", "x86_64", "libc-dev"),
             ("libcrypto3", "3.1.0-r4", "x86_64", "openssl"),
             ("libssl3", "3.1.0-r4", "x86_64", "openssl"),
@@ -79,13 +108,24 @@ fn alpine_3_18_installed_db() {
 
 #[test]
 fn origin_falls_back_to_name_and_noarch_is_kept() {
-    let Some(got) = rows("osv-scalibr/no-origin") else { return };
+    let Some(got) = rows("osv-scalibr/no-origin") else {
+        return;
+    };
     assert_eq!(got, owned(&[("pkgname", "1.2.3", "x86_64", "pkgname")]));
-    let Some(got) = rows("osv-scalibr/different-arch") else { return };
+    let Some(got) = rows("osv-scalibr/different-arch") else {
+        return;
+    };
     assert_eq!(
         got,
-        owned(&[("alpine-baselayout-data", "3.4.3-r1", "noarch", "alpine-baselayout")])
+        owned(&[(
+            "alpine-baselayout-data",
+            "3.4.3-r1",
+            "noarch",
+            "alpine-baselayout"
+        )])
     );
-    let Some(got) = rows("osv-scalibr/empty") else { return };
+    let Some(got) = rows("osv-scalibr/empty") else {
+        return;
+    };
     assert!(got.is_empty());
 }

@@ -24,7 +24,11 @@ fn dpkg_query(status: &[u8]) -> Option<Vec<Row>> {
         ])
         .output()
         .ok()?;
-    assert!(out.status.success(), "dpkg-query failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "dpkg-query failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut rows: Vec<Row> = String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -33,7 +37,13 @@ fn dpkg_query(status: &[u8]) -> Option<Vec<Row>> {
             if matches!(f[5], "config-files" | "not-installed") {
                 return None;
             }
-            Some((f[0].into(), f[1].into(), f[2].into(), f[3].into(), f[4].into()))
+            Some((
+                f[0].into(),
+                f[1].into(),
+                f[2].into(),
+                f[3].into(),
+                f[4].into(),
+            ))
         })
         .collect();
     rows.sort();
@@ -69,13 +79,19 @@ fn txtar_status(path: &Path) -> Option<Vec<u8>> {
     let start = text.find("-- var/lib/dpkg/status --\n")? + "-- var/lib/dpkg/status --\n".len();
     let rest = &text[start..];
     let end = rest.find("\n-- ").map_or(rest.len(), |e| e + 1);
-    Some(rest[..end].as_bytes().to_vec())
+    Some(rest.as_bytes()[..end].to_vec())
 }
 
 #[test]
 fn agrees_with_dpkg_query_on_real_status_files() {
-    let Some(data) = strata_testkit::data_dir() else { return };
-    if Command::new("dpkg-query").arg("--version").output().is_err() {
+    let Some(data) = strata_testkit::data_dir() else {
+        return;
+    };
+    if Command::new("dpkg-query")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
         strata_testkit::skip_or_fail("dpkg-query is not installed");
         return;
     }
@@ -86,12 +102,16 @@ fn agrees_with_dpkg_query_on_real_status_files() {
         let p = base.join(format!("claircore/{name}.status"));
         inputs.push((p.clone(), std::fs::read(&p).unwrap()));
     }
-    for name in ["valid", "single", "statusfield", "transitional", "trailingnewlines"] {
+    for name in [
+        "valid",
+        "single",
+        "statusfield",
+        "transitional",
+        "trailingnewlines",
+    ] {
         let p = base.join(format!("osv-scalibr/dpkg/{name}"));
         inputs.push((p.clone(), std::fs::read(&p).unwrap()));
     }
-    let p = base.join("syft/image-dpkg/var/lib/dpkg/status");
-    inputs.push((p.clone(), std::fs::read(&p).unwrap()));
     for name in ["valid", "only-apt", "third-party", "md5sums", "digest"] {
         let p = base.join(format!("trivy/{name}.txtar"));
         if let Some(s) = txtar_status(&p) {
@@ -111,10 +131,11 @@ fn agrees_with_dpkg_query_on_real_status_files() {
 
 #[test]
 fn distroless_status_d_entry() {
-    let Some(data) = strata_testkit::data_dir() else { return };
-    let p = data.join(
-        "pkgdb/dpkg-status/syft/image-distroless-deb/var/lib/dpkg/status.d/libsqlite3-0",
-    );
+    let Some(data) = strata_testkit::data_dir() else {
+        return;
+    };
+    let p =
+        data.join("pkgdb/dpkg-status/syft/image-distroless-deb/var/lib/dpkg/status.d/libsqlite3-0");
     let path = "/var/lib/dpkg/status.d/libsqlite3-0";
     assert!(DpkgDetector.wants(path));
     assert!(!DpkgDetector.wants("/var/lib/dpkg/status.d/libsqlite3-0.md5sums"));
@@ -133,7 +154,9 @@ fn distroless_status_d_entry() {
 
 #[test]
 fn invalid_status_file_is_an_error_naming_the_line() {
-    let Some(data) = strata_testkit::data_dir() else { return };
+    let Some(data) = strata_testkit::data_dir() else {
+        return;
+    };
     let p = data.join("pkgdb/dpkg-status/osv-scalibr/dpkg/invalid");
     let err = DpkgDetector
         .detect(&DetectInput {
@@ -145,5 +168,36 @@ fn invalid_status_file_is_an_error_naming_the_line() {
     assert_eq!(
         err.to_string(),
         "/var/lib/dpkg/status:1: expected `Field: value`, found \"asdf\""
+    );
+}
+
+#[test]
+fn empty_package_field_is_skipped_with_a_warning() {
+    // syft's fixture starts with a bare `Package:` entry, which dpkg-query refuses.
+    let Some(data) = strata_testkit::data_dir() else {
+        return;
+    };
+    let p = data.join("pkgdb/dpkg-status/syft/image-dpkg/var/lib/dpkg/status");
+    let (pkgs, warnings) = DpkgDetector
+        .detect_with_warnings(&DetectInput {
+            path: "/var/lib/dpkg/status",
+            contents: &std::fs::read(p).unwrap(),
+            distro: None,
+        })
+        .unwrap();
+    let rows: Vec<_> = pkgs
+        .iter()
+        .map(|p| {
+            (
+                p.name.as_str(),
+                p.version.as_str(),
+                p.source_name.as_deref().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(rows, [("libpam-runtime", "1.1.8-3.6", "pam")]);
+    assert_eq!(
+        warnings,
+        ["/var/lib/dpkg/status:1: entry without a Package field skipped"]
     );
 }

@@ -15,7 +15,9 @@ fn detect_in(root: &Path) -> Option<(String, String)> {
 
 #[test]
 fn syft_release_corpus() {
-    let Some(data) = strata_testkit::data_dir() else { return };
+    let Some(data) = strata_testkit::data_dir() else {
+        return;
+    };
     let base = data.join("pkgdb/os-release/syft");
     let expected: &[(&str, Option<(&str, &str)>)] = &[
         ("alpine", Some(("alpine", "3.11.6"))),

@@ -221,10 +221,7 @@ fn claircore_no_packages_table() {
     let bytes = read(&dir.join("claircore/no_packages.sqlite"));
     assert_eq!(
         Backend::Sqlite.read_blobs(&bytes).unwrap_err(),
-        DbError::Malformed {
-            offset: 0,
-            message: "no Packages table in the database schema".into()
-        }
+        DbError::MissingTable { name: "Packages" }
     );
     let input = DetectInput {
         path: "/var/lib/rpm/rpmdb.sqlite",
@@ -235,7 +232,7 @@ fn claircore_no_packages_table() {
     assert!(matches!(err, DetectError::Malformed { .. }));
     assert_eq!(
         err.to_string(),
-        "/var/lib/rpm/rpmdb.sqlite: at offset 0: no Packages table in the database schema"
+        "/var/lib/rpm/rpmdb.sqlite: no Packages table in the database schema"
     );
 }
 
@@ -359,6 +356,28 @@ fn sqlite_made_by_rpm_matches_rpm_qa() {
     args.extend(rpms.iter().map(String::as_str));
     rpm(&args);
 
+    // An imported signing key becomes a gpg-pubkey pseudo package in the database.
+    if !tool("gpg") {
+        strata_testkit::skip_or_fail("gpg is needed (apt-get install gpg)");
+        return;
+    }
+    let gnupg = tmp.path().join("gnupg");
+    std::fs::create_dir_all(&gnupg).unwrap();
+    let gpg = |args: &[&str]| run(Command::new("gpg").env("GNUPGHOME", &gnupg).args(args));
+    gpg(&[
+        "--batch",
+        "--passphrase",
+        "",
+        "--quick-gen-key",
+        "Strata Test <test@example.invalid>",
+        "ed25519",
+        "sign",
+        "never",
+    ]);
+    let key = tmp.path().join("key.asc");
+    std::fs::write(&key, gpg(&["--armor", "--export"])).unwrap();
+    rpm(&["--import", key.to_str().unwrap()]);
+
     let qf = "%{NAME}\\t%{EPOCH}\\t%{VERSION}\\t%{RELEASE}\\t%{ARCH}\\t%{SOURCERPM}\\t%{SIZE}\\t%{LICENSE}\\t%{VENDOR}\\t%{SIGMD5}\\t%{SUMMARY}\\n";
     let expected: Vec<Row> = rpm(&["-qa", "--qf", qf])
         .lines()
@@ -376,13 +395,14 @@ fn sqlite_made_by_rpm_matches_rpm_qa() {
             <Row>::try_from(f).unwrap()
         })
         .collect();
-    assert_eq!(expected.len(), 2);
+    assert_eq!(expected.len(), 3);
+    assert_eq!(expected[2][0], "gpg-pubkey");
 
     let bytes = read(&db_path);
     assert_rows(&actual_rows(Backend::Sqlite, &bytes), &expected);
 
     let pkgs = Backend::Sqlite.read_packages(&bytes).unwrap();
-    for p in &pkgs {
+    for p in pkgs.iter().filter(|p| p.info.name != "gpg-pubkey") {
         let mut want: Vec<String> = rpm(&["-ql", &p.info.name])
             .lines()
             .map(str::to_owned)
@@ -603,4 +623,70 @@ fn header_limits_are_enforced() {
             limit: 0x1_0000
         }
     );
+}
+
+/// A fixture, the fuzz entry point to feed it to, and how many mutations.
+type FuzzCase = (&'static str, fn(&[u8]), usize);
+
+/// The fuzz entry points on deterministic mutations of the real databases: never a
+/// panic, whatever is flipped, zeroed or cut.
+#[test]
+fn mutated_real_databases_never_panic() {
+    let Some(dir) = rpmdb_dir() else { return };
+    let targets: [FuzzCase; 5] = [
+        (
+            "go-rpmdb/cbl-mariner-2.0/rpmdb.sqlite",
+            strata_catalog::os::rpm::fuzz_rpm_sqlite,
+            30,
+        ),
+        (
+            "go-rpmdb/libuuid/Packages",
+            strata_catalog::os::rpm::fuzz_rpm_bdb,
+            400,
+        ),
+        ("syft/Packages", strata_catalog::os::rpm::fuzz_rpm_bdb, 400),
+        (
+            "go-rpmdb/sle15-bci/Packages.db",
+            strata_catalog::os::rpm::fuzz_rpm_ndb,
+            60,
+        ),
+        (
+            "claircore/package.header",
+            strata_catalog::os::rpm::fuzz_rpm_header,
+            1000,
+        ),
+    ];
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for (file, fuzz, iterations) in targets {
+        let original = read(&dir.join(file));
+        for _ in 0..iterations {
+            let mut data = original.clone();
+            for _ in 0..1 + next() % 16 {
+                let at = (next() % data.len() as u64) as usize;
+                match next() % 4 {
+                    0 => data[at] ^= 1 << (next() % 8),
+                    1 => data[at] = next() as u8,
+                    2 => {
+                        let end = (at + 4).min(data.len());
+                        data[at..end].fill(0xff);
+                    }
+                    _ => {
+                        let end = (at + 1 + (next() % 512) as usize).min(data.len());
+                        data[at..end].fill(0);
+                    }
+                }
+            }
+            if next() % 8 == 0 {
+                let cut = (next() % data.len() as u64) as usize;
+                data.truncate(cut);
+            }
+            fuzz(&data);
+        }
+    }
 }

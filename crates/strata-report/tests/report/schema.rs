@@ -199,3 +199,157 @@ fn spdx_schema_rejects_broken_documents() {
         "{first}"
     );
 }
+
+/// Deterministic xorshift64* so failures reproduce.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[(self.next() % items.len() as u64) as usize]
+    }
+    fn chance(&mut self) -> bool {
+        self.next().is_multiple_of(2)
+    }
+}
+
+const PIECES: &[&str] = &[
+    "",
+    " ",
+    "libc6",
+    "2.36-9+deb12u4",
+    "1:3.0.7-27.el9",
+    "we ird",
+    "\u{1b}[31m",
+    "ü",
+    "日本語",
+    "\u{202e}",
+    "\"q\"",
+    "<&>",
+    "NOASSERTION",
+    "GPL-2+",
+    "MIT OR Apache-2.0",
+    "BSD",
+    "ASL 2.0",
+    "pkg:deb/debian/x@1",
+    "SPDXRef-Image",
+    "strata:os:debian-12",
+    "/",
+    "\n",
+    "(",
+    ")",
+];
+
+fn random_string(rng: &mut Rng) -> String {
+    let n = rng.next() % 4;
+    (0..n).map(|_| *rng.pick(PIECES)).collect()
+}
+
+fn random_sbom(rng: &mut Rng) -> strata_types::Sbom {
+    use strata_types::{Distro, Location, Package, PackageType, RpmDetails};
+    let kinds = [
+        TargetKind::DockerArchive,
+        TargetKind::Oci,
+        TargetKind::Docker,
+        TargetKind::Registry,
+        TargetKind::Dir,
+        TargetKind::Sbom,
+    ];
+    let types = [
+        PackageType::Deb,
+        PackageType::Apk,
+        PackageType::Rpm,
+        PackageType::Python,
+        PackageType::Npm,
+        PackageType::Go,
+        PackageType::Maven,
+    ];
+    let mut sbom = fixture::sbom();
+    sbom.target.reference = random_string(rng);
+    sbom.target.kind = *rng.pick(&kinds);
+    if rng.chance() {
+        sbom.target.manifest_digest = None;
+    }
+    sbom.target.repo_tags = vec![random_string(rng)];
+    sbom.tool.version = random_string(rng);
+    sbom.distro = rng.chance().then(|| Distro {
+        id: random_string(rng),
+        version_id: random_string(rng),
+        codename: rng.chance().then(|| random_string(rng)),
+        id_like: vec![random_string(rng)],
+        pretty_name: rng.chance().then(|| random_string(rng)),
+        source_file: random_string(rng),
+    });
+    let count = rng.next() % 12;
+    sbom.packages = (0..count)
+        .map(|_| {
+            let t = *rng.pick(&types);
+            Package {
+                package_type: t,
+                name: random_string(rng),
+                version: random_string(rng),
+                arch: rng.chance().then(|| random_string(rng)),
+                source_name: rng.chance().then(|| random_string(rng)),
+                source_version: rng.chance().then(|| random_string(rng)),
+                licenses: (0..rng.next() % 3).map(|_| random_string(rng)).collect(),
+                purl: if rng.chance() {
+                    random_string(rng)
+                } else {
+                    "pkg:npm/same@1".to_owned()
+                },
+                layer_diff_id: rng.chance().then(|| fixture::digest(fixture::LAYER0)),
+                locations: vec![Location {
+                    path: random_string(rng),
+                    layer_diff_id: None,
+                }],
+                rpm: (t == PackageType::Rpm).then(|| RpmDetails {
+                    epoch: rng.chance().then_some(7),
+                    version: random_string(rng),
+                    release: random_string(rng),
+                    source_rpm: rng.chance().then(|| random_string(rng)),
+                    modularity_label: rng.chance().then(|| random_string(rng)),
+                    vendor: None,
+                }),
+            }
+        })
+        .collect();
+    sbom
+}
+
+#[test]
+fn random_sboms_always_give_schema_valid_documents() {
+    let cdx = cyclonedx_validator();
+    let spdx = spdx_validator();
+    let mut rng = Rng(0x5eed_0000_5b0f_0001);
+    for i in 0..150 {
+        let sbom = random_sbom(&mut rng);
+        let c = render_json(&sbom, SbomFormat::CycloneDx);
+        let errs = errors(&cdx, &c);
+        assert!(errs.is_empty(), "case {i}: {errs:?}\n{c:#}");
+        let s = render_json(&sbom, SbomFormat::SpdxJson);
+        let errs = errors(&spdx, &s);
+        assert!(errs.is_empty(), "case {i}: {errs:?}\n{s:#}");
+        // Identifiers stay unique whatever the names are.
+        let refs: Vec<&str> = c["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["bom-ref"].as_str().unwrap())
+            .collect();
+        let unique: std::collections::HashSet<&&str> = refs.iter().collect();
+        assert_eq!(unique.len(), refs.len(), "case {i}: {refs:?}");
+        let ids: Vec<&str> = s["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["SPDXID"].as_str().unwrap())
+            .collect();
+        let unique: std::collections::HashSet<&&str> = ids.iter().collect();
+        assert_eq!(unique.len(), ids.len(), "case {i}: {ids:?}");
+    }
+}

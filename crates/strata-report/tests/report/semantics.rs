@@ -371,3 +371,62 @@ fn write_errors_are_reported() {
         );
     }
 }
+
+/// The example in docs/sbom-json.md is real output: it parses and prints back unchanged.
+#[test]
+fn documented_example_is_exact_output() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/sbom-json.md");
+    let doc = std::fs::read_to_string(path).unwrap();
+    let start = doc.find("## Example\n\n```json\n").unwrap() + "## Example\n\n```json\n".len();
+    let len = doc[start..].find("```\n").unwrap();
+    let example = &doc[start..start + len];
+    let sbom: Sbom = serde_json::from_str(example).unwrap();
+    assert_eq!(render(&sbom, SbomFormat::Json), example);
+    // Every top-level, target, layer and package field of the example is documented.
+    for field in [
+        "schema_version",
+        "tool",
+        "created",
+        "target",
+        "distro",
+        "packages",
+        "warnings",
+        "reference",
+        "kind",
+        "image_id",
+        "manifest_digest",
+        "repo_tags",
+        "platform",
+        "layers",
+        "index",
+        "digest",
+        "diff_id",
+        "media_type",
+        "size",
+        "type",
+        "name",
+        "version",
+        "arch",
+        "source_name",
+        "source_version",
+        "licenses",
+        "purl",
+        "layer_diff_id",
+        "locations",
+        "rpm",
+        "path",
+        "layer",
+        "message",
+        "id",
+        "version_id",
+        "codename",
+        "id_like",
+        "pretty_name",
+        "source_file",
+    ] {
+        assert!(
+            doc.contains(&format!("| `{field}` |")),
+            "{field} is not documented"
+        );
+    }
+}

@@ -50,3 +50,23 @@ fn cyclonedx() {
 fn spdx_json() {
     insta::assert_snapshot!("spdx_json", render(&fixture::sbom(), SbomFormat::SpdxJson));
 }
+
+#[test]
+fn directory_table_has_no_layer_column() {
+    let mut sbom = fixture::sbom();
+    sbom.target = strata_types::Target::new("dir:./rootfs", strata_types::TargetKind::Dir);
+    sbom.warnings.clear();
+    sbom.packages
+        .retain(|p| p.name == "musl" || p.name == "libc6");
+    for p in &mut sbom.packages {
+        p.layer_diff_id = None;
+    }
+    assert_eq!(
+        render(&sbom, SbomFormat::Table),
+        "dir:./rootfs (dir) · distro: Debian GNU/Linux 12 (bookworm) · 2 packages\n\
+         \n\
+         NAME   VERSION         TYPE  SOURCE\n\
+         libc6  2.36-9+deb12u4  deb   glibc\n\
+         musl   1.2.4-r2        apk   musl\n"
+    );
+}

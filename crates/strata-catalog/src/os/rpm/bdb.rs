@@ -49,6 +49,9 @@ struct Db<'a> {
     page_size: usize,
     pages: u32,
     used_overflow: Vec<bool>,
+    /// Bytes of on-page items copied so far; more than the file size means items
+    /// overlap (crafted offsets), which would otherwise multiply memory use.
+    copied: usize,
 }
 
 /// An item on a page: inline bytes or a reference to an overflow chain.
@@ -262,7 +265,16 @@ impl<'a> Db<'a> {
 
     fn resolve(&mut self, n: u32, item: Item<'a>) -> Result<Vec<u8>, DbError> {
         match item {
-            Item::Inline(b) => Ok(b.to_vec()),
+            Item::Inline(b) => {
+                self.copied += b.len();
+                if self.copied > self.bytes.len() {
+                    return Err(DbError::Page {
+                        page: n,
+                        message: "items overlap (more data than the file holds)".into(),
+                    });
+                }
+                Ok(b.to_vec())
+            }
             Item::Overflow { first, len } => self.overflow(n, first, len),
         }
     }
@@ -299,6 +311,7 @@ pub fn read_blobs(bytes: &[u8]) -> Result<Vec<RawBlob>, DbError> {
         page_size: 0,
         pages: 0,
         used_overflow: Vec::new(),
+        copied: 0,
     };
     let page_size = db.u32_at(bytes, 20).unwrap_or(0) as usize;
     if !(512..=65536).contains(&page_size) || !page_size.is_power_of_two() {

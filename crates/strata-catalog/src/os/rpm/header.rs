@@ -439,6 +439,11 @@ impl<'a> Header<'a> {
                 dirindexes.len()
             )));
         }
+        // Paths share their directories, so the list may be larger than the data
+        // store, but not unboundedly: many empty basenames under one long directory
+        // name would otherwise take quadratic memory.
+        let budget = self.data.len().saturating_mul(32).saturating_add(1 << 20);
+        let mut total = 0usize;
         let mut out = Vec::with_capacity(basenames.len());
         for (i, (base, &di)) in basenames.iter().zip(&dirindexes).enumerate() {
             let dir = dirnames.get(di as usize).ok_or_else(|| {
@@ -447,6 +452,12 @@ impl<'a> Header<'a> {
                     dirnames.len()
                 ))
             })?;
+            total = total.saturating_add(dir.len() + base.len());
+            if total > budget {
+                return Err(file_list(format!(
+                    "file {i}: the file list exceeds {budget} bytes"
+                )));
+            }
             let mut path = String::with_capacity(dir.len() + base.len());
             path.push_str(dir);
             path.push_str(base);
@@ -511,7 +522,8 @@ impl PackageInfo {
             version: required(tag::VERSION, "VERSION")?,
             release: required(tag::RELEASE, "RELEASE")?,
             arch: non_empty(h.string(tag::ARCH)?),
-            source_rpm: non_empty(h.string(tag::SOURCERPM)?),
+            // rpm writes a literal "(none)" into gpg-pubkey headers.
+            source_rpm: non_empty(h.string(tag::SOURCERPM)?).filter(|s| s != "(none)"),
             license: non_empty(h.string(tag::LICENSE)?),
             vendor: non_empty(h.string(tag::VENDOR)?),
             modularity_label: non_empty(h.string(tag::MODULARITYLABEL)?),
@@ -789,6 +801,24 @@ mod tests {
                 tag: tag::NAME,
                 ty: 77
             }
+        );
+    }
+
+    #[test]
+    fn file_list_cannot_blow_up_memory() {
+        let long_dir = "/d".repeat(20_000);
+        let bases = vec![""; 60_000];
+        let idx = vec![0u32; 60_000];
+        let blob = header(&[
+            (tag::DIRINDEXES, Val::Int32(&idx)),
+            (tag::BASENAMES, Val::StrArray(&bases)),
+            (tag::DIRNAMES, Val::StrArray(&[long_dir.as_str()])),
+        ]);
+        let h = Header::parse(&blob).unwrap();
+        let err = h.installed_files().unwrap_err();
+        assert!(
+            matches!(&err, HeaderError::FileList { message } if message.contains("exceeds")),
+            "{err:?}"
         );
     }
 

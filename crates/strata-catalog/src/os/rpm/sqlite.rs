@@ -23,6 +23,10 @@ struct Db<'a> {
     usable: usize,
     pages: u32,
     visited: Vec<bool>,
+    /// Bytes of on-page payload copied so far. Cells of a valid database never
+    /// overlap, so this never exceeds the file size; more means overlapping cells
+    /// crafted to multiply memory use.
+    copied: usize,
 }
 
 /// One value of a record, as far as this reader needs it.
@@ -106,6 +110,7 @@ impl<'a> Db<'a> {
             usable,
             pages,
             visited: vec![false; pages as usize + 1],
+            copied: 0,
         })
     }
 
@@ -219,6 +224,12 @@ impl<'a> Db<'a> {
             .get(start..start + local)
             .filter(|_| start + local <= u)
             .ok_or_else(|| bad(format!("cell at {cell}: local payload runs past the page")))?;
+        self.copied += local;
+        if self.copied > self.bytes.len() {
+            return Err(bad(format!(
+                "cell at {cell}: cells overlap (more payload than the file holds)"
+            )));
+        }
         let mut payload = Vec::with_capacity(local);
         payload.extend_from_slice(local_bytes);
         if local < plen {
@@ -296,9 +307,10 @@ pub fn read_blobs(bytes: &[u8]) -> Result<Vec<RawBlob>, DbError> {
     let mut db = Db::open(bytes)?;
     let mut root = None;
     for (rowid, payload) in db.table_rows(1)? {
-        let bad = || DbError::Malformed {
-            offset: 0,
-            message: format!("sqlite_schema row {rowid}: malformed record"),
+        let bad = || DbError::Row {
+            table: "sqlite_schema",
+            rowid,
+            message: "malformed schema record".into(),
         };
         let rec = record(&payload).ok_or_else(bad)?;
         let is_packages = matches!(rec.first(), Some(Value::Text(b"table")))
@@ -314,24 +326,23 @@ pub fn read_blobs(bytes: &[u8]) -> Result<Vec<RawBlob>, DbError> {
         }
     }
     let Some(root) = root else {
-        return Err(DbError::Malformed {
-            offset: 0,
-            message: "no Packages table in the database schema".into(),
-        });
+        return Err(DbError::MissingTable { name: "Packages" });
     };
     let rows = db.table_rows(root)?;
     let mut out = Vec::with_capacity(rows.len());
     for (rowid, payload) in rows {
-        let rec = record(&payload).ok_or_else(|| DbError::Malformed {
-            offset: 0,
-            message: format!("Packages row {rowid}: malformed record"),
+        let rec = record(&payload).ok_or_else(|| DbError::Row {
+            table: "Packages",
+            rowid,
+            message: "malformed record".into(),
         })?;
         let blob = match rec.get(1) {
             Some(Value::Blob(b) | Value::Text(b)) => b.to_vec(),
             _ => {
-                return Err(DbError::Malformed {
-                    offset: 0,
-                    message: format!("Packages row {rowid}: column blob is not a blob"),
+                return Err(DbError::Row {
+                    table: "Packages",
+                    rowid,
+                    message: "column blob is not a blob".into(),
                 });
             }
         };
@@ -344,9 +355,196 @@ pub fn read_blobs(bytes: &[u8]) -> Result<Vec<RawBlob>, DbError> {
     Ok(out)
 }
 
+/// Builds small SQLite files for tests: 512-byte pages, no overflow.
+#[cfg(test)]
+pub(crate) mod build {
+    pub enum V<'a> {
+        Null,
+        Int(u8),
+        Text(&'a str),
+        Blob(&'a [u8]),
+    }
+
+    pub const PAGE: usize = 512;
+
+    pub fn varint(out: &mut Vec<u8>, mut v: u64) {
+        let mut tmp = Vec::new();
+        tmp.push((v & 0x7f) as u8);
+        v >>= 7;
+        while v > 0 {
+            tmp.push((v & 0x7f) as u8 | 0x80);
+            v >>= 7;
+        }
+        tmp.reverse();
+        out.extend_from_slice(&tmp);
+    }
+
+    pub fn record(values: &[V<'_>]) -> Vec<u8> {
+        let mut types = Vec::new();
+        let mut body = Vec::new();
+        for v in values {
+            match v {
+                V::Null => varint(&mut types, 0),
+                V::Int(i) => {
+                    varint(&mut types, 1);
+                    body.push(*i);
+                }
+                V::Text(t) => {
+                    varint(&mut types, 13 + 2 * t.len() as u64);
+                    body.extend_from_slice(t.as_bytes());
+                }
+                V::Blob(b) => {
+                    varint(&mut types, 12 + 2 * b.len() as u64);
+                    body.extend_from_slice(b);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        varint(&mut out, types.len() as u64 + 1);
+        out.extend_from_slice(&types);
+        out.extend_from_slice(&body);
+        out
+    }
+
+    /// A leaf table page holding `cells` (rowid, record); `first` for page 1.
+    pub fn leaf(cells: &[(u64, Vec<u8>)], first: bool) -> Vec<u8> {
+        let mut page = vec![0u8; PAGE];
+        let hdr = if first { 100 } else { 0 };
+        page[hdr] = 0x0d;
+        page[hdr + 3..hdr + 5].copy_from_slice(&(cells.len() as u16).to_be_bytes());
+        let mut end = PAGE;
+        for (i, (rowid, payload)) in cells.iter().enumerate() {
+            let mut cell = Vec::new();
+            varint(&mut cell, payload.len() as u64);
+            varint(&mut cell, *rowid);
+            cell.extend_from_slice(payload);
+            end -= cell.len();
+            page[end..end + cell.len()].copy_from_slice(&cell);
+            let ptr = hdr + 8 + 2 * i;
+            page[ptr..ptr + 2].copy_from_slice(&(end as u16).to_be_bytes());
+        }
+        page[hdr + 5..hdr + 7].copy_from_slice(&(end as u16).to_be_bytes());
+        page
+    }
+
+    /// An interior table page with the given children (rowid keys are dummies).
+    pub fn interior(children: &[u32], right: u32) -> Vec<u8> {
+        let mut page = vec![0u8; PAGE];
+        page[0] = 0x05;
+        page[3..5].copy_from_slice(&(children.len() as u16).to_be_bytes());
+        page[8..12].copy_from_slice(&right.to_be_bytes());
+        let mut end = PAGE;
+        for (i, c) in children.iter().enumerate() {
+            end -= 5;
+            page[end..end + 4].copy_from_slice(&c.to_be_bytes());
+            page[end + 4] = i as u8;
+            page[12 + 2 * i..14 + 2 * i].copy_from_slice(&(end as u16).to_be_bytes());
+        }
+        page
+    }
+
+    /// A database: page 1 is the schema naming `Packages` at `root`, then `pages`.
+    pub fn db(root: u8, pages: &[Vec<u8>]) -> Vec<u8> {
+        let schema = record(&[
+            V::Text("table"),
+            V::Text("Packages"),
+            V::Text("Packages"),
+            V::Int(root),
+            V::Text("CREATE TABLE Packages (hnum INTEGER PRIMARY KEY, blob BLOB)"),
+        ]);
+        let mut first = leaf(&[(1, schema)], true);
+        first[..16].copy_from_slice(b"SQLite format 3\0");
+        first[16..18].copy_from_slice(&(PAGE as u16).to_be_bytes());
+        first[18] = 1;
+        first[19] = 1;
+        first[28..32].copy_from_slice(&(pages.len() as u32 + 1).to_be_bytes());
+        first[56..60].copy_from_slice(&1u32.to_be_bytes());
+        let mut out = first;
+        for p in pages {
+            out.extend_from_slice(p);
+        }
+        out
+    }
+
+    pub fn row(blob: &[u8]) -> Vec<u8> {
+        record(&[V::Null, V::Blob(blob)])
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::build::{PAGE, db, interior, leaf, row};
     use super::*;
+
+    #[test]
+    fn hand_built_database_with_interior_page() {
+        let file = db(
+            2,
+            &[
+                interior(&[3], 4),
+                leaf(&[(1, row(b"one")), (2, row(b"two"))], false),
+                leaf(&[(3, row(b"three"))], false),
+            ],
+        );
+        let got: Vec<(u32, Vec<u8>)> = read_blobs(&file)
+            .unwrap()
+            .into_iter()
+            .map(|b| (b.id, b.data))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (1, b"one".to_vec()),
+                (2, b"two".to_vec()),
+                (3, b"three".to_vec())
+            ]
+        );
+    }
+
+    #[test]
+    fn b_tree_loop_is_an_error() {
+        let file = db(2, &[interior(&[3], 2), leaf(&[(1, row(b"x"))], false)]);
+        assert_eq!(
+            read_blobs(&file).unwrap_err(),
+            DbError::Page {
+                page: 2,
+                message: "b-tree page reached twice (loop or shared page)".into()
+            }
+        );
+    }
+
+    #[test]
+    fn root_page_out_of_range() {
+        let file = db(9, &[leaf(&[], false)]);
+        assert_eq!(
+            read_blobs(&file).unwrap_err(),
+            DbError::Page {
+                page: 9,
+                message: "b-tree page number out of range (file has 2 pages)".into()
+            }
+        );
+    }
+
+    #[test]
+    fn overlapping_cells_cannot_multiply_memory() {
+        let blob = [7u8; 100];
+        let mut page = leaf(&[(1, row(&blob))], false);
+        // 150 cell pointers all naming the same 106-byte cell at offset 406.
+        let cell = [page[8], page[9]];
+        assert_eq!(usize::from(u16::from_be_bytes(cell)), PAGE - 106);
+        page[3..5].copy_from_slice(&150u16.to_be_bytes());
+        for i in 0..150 {
+            page[8 + 2 * i..10 + 2 * i].copy_from_slice(&cell);
+        }
+        let file = db(2, &[page]);
+        assert_eq!(
+            read_blobs(&file).unwrap_err(),
+            DbError::Page {
+                page: 2,
+                message: "cell at 406: cells overlap (more payload than the file holds)".into()
+            }
+        );
+    }
 
     #[test]
     fn varints() {
