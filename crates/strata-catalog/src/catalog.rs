@@ -63,6 +63,13 @@ impl Cataloger {
         Cataloger::new(crate::os::detectors())
     }
 
+    /// Every detector: OS package databases and language ecosystems.
+    pub fn all() -> Self {
+        let mut detectors = crate::os::detectors();
+        detectors.extend(crate::lang::detectors());
+        Cataloger::new(detectors)
+    }
+
     /// Whether any detector, or distro detection, needs the contents of `path`.
     pub fn wants(&self, path: &str) -> bool {
         RELEASE_FILES.contains(&path) || self.detectors.iter().any(|d| d.wants(path))

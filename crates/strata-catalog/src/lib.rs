@@ -6,6 +6,7 @@
 pub mod catalog;
 pub mod detector;
 mod fuzz;
+pub mod lang;
 pub mod os;
 
 pub use catalog::{CapturedFiles, Catalog, Cataloger, FileVersion};

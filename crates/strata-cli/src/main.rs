@@ -32,9 +32,16 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             let mut stderr = std::io::stderr().lock();
-            let _ = writeln!(stderr, "error: {e}");
+            let mut shown = e.to_string();
+            let _ = writeln!(stderr, "error: {shown}");
+            // Library errors often embed their source's text already; print a cause
+            // only when it adds something.
             for cause in e.chain().skip(1) {
-                let _ = writeln!(stderr, "  caused by: {cause}");
+                let text = cause.to_string();
+                if !shown.contains(&text) {
+                    let _ = writeln!(stderr, "  caused by: {text}");
+                    shown.push_str(&text);
+                }
             }
             ExitCode::from(2)
         }

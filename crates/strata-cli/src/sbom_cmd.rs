@@ -30,7 +30,7 @@ pub struct SbomArgs {
 
 pub fn run(args: &SbomArgs) -> Result<ExitCode> {
     let format: SbomFormat = args.format.parse()?;
-    let cataloger = Cataloger::os_packages();
+    let cataloger = Cataloger::all();
     let image = open(&args.target, &args.image, &cataloger)?;
     let catalog = cataloger.catalog(&ImageFiles(&image));
     let sbom = build_sbom(&args.target, &image, catalog)?;

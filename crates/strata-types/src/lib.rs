@@ -4,10 +4,12 @@ mod digest;
 mod distro;
 mod package;
 pub mod purl;
+mod vuln;
 
 pub use digest::{Digest, DigestError};
 pub use distro::Distro;
 pub use package::{Location, Package, PackageType, RpmDetails};
+pub use vuln::{Cvss, Finding, FixState, Severity, SeverityParseError};
 
 mod sbom;
 pub use sbom::*;

@@ -4,5 +4,6 @@
 
 mod apk;
 mod dpkg;
+mod lang;
 mod release;
 mod rpm;
