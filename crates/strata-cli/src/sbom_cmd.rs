@@ -66,9 +66,16 @@ pub fn open(target: &str, args: &ImageArgs, cataloger: &Cataloger) -> Result<Ima
             None => CacheOptions::default_location(),
         }
     };
+    let registry = strata_image::registry::RegistryOptions {
+        username: args.username.clone(),
+        password: args.password.clone(),
+        insecure: args.insecure,
+        ..strata_image::registry::RegistryOptions::default()
+    };
     let opts = OpenOptions {
         platform,
         cache,
+        registry,
         ..OpenOptions::default()
     };
     let capture = Capture(cataloger);

@@ -55,8 +55,17 @@ impl LayerCache {
         let key = Self::key_string(diff_id, capture_key);
         let path = self.path_for(&key);
         let mut file = File::open(&path).ok()?;
-        let mut data = Vec::new();
-        file.read_to_end(&mut data).ok()?;
+        // Never larger than the whole cache may be: anything bigger is not ours.
+        let len = file.metadata().ok()?.len();
+        if len > self.max_bytes {
+            let _ = fs::remove_file(&path);
+            return None;
+        }
+        let mut data = Vec::with_capacity(usize::try_from(len).ok()?);
+        Read::by_ref(&mut file)
+            .take(self.max_bytes.saturating_add(1))
+            .read_to_end(&mut data)
+            .ok()?;
         match decode(&data, &key) {
             Some(r) => {
                 // Refresh the mtime: it is the LRU clock.

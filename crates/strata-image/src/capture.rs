@@ -4,8 +4,10 @@ use std::collections::BTreeSet;
 
 /// Chooses the files whose contents are captured while layers stream.
 ///
-/// `wants` is called for every regular file (and hard link) of every layer with the
-/// absolute, normalised path (`/var/lib/dpkg/status`): it must be cheap. `cache_key`
+/// `wants` is called for every regular file, hard link and symlink of every layer with
+/// the absolute, normalised path (`/var/lib/dpkg/status`): it must be cheap. A wanted
+/// symlink also makes its target wanted if the target comes later in the same layer.
+/// `cache_key`
 /// identifies the selection for the per-layer cache: two specs with the same key must
 /// want the same paths.
 pub trait CaptureSpec: Sync {

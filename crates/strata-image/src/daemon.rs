@@ -144,26 +144,151 @@ impl Endpoint {
             return Ok(Endpoint::Tcp(format!("{host}:{port}")));
         }
         if s.starts_with("https://") {
-            return Err(invalid("TLS connections to the Docker daemon are not supported"));
+            return Err(invalid(
+                "TLS connections to the Docker daemon are not supported",
+            ));
         }
         if s.starts_with("ssh://") || s.starts_with("npipe://") || s.starts_with("fd://") {
             return Err(invalid(
                 "only unix:// and tcp:// endpoints are supported (ssh://, npipe:// and fd:// are not)",
             ));
         }
-        Err(invalid("expected unix:///path/to/docker.sock or tcp://host:port"))
+        Err(invalid(
+            "expected unix:///path/to/docker.sock or tcp://host:port",
+        ))
     }
 
-    /// The endpoint to use: `explicit`, else `DOCKER_HOST`, else the default socket.
+    /// The endpoint to use: `explicit`, else `DOCKER_HOST`, else the Docker CLI context
+    /// (`DOCKER_CONTEXT` or `currentContext` in `config.json`), else the default socket.
     pub fn resolve(explicit: Option<&str>) -> Result<Endpoint, DaemonError> {
-        match explicit {
-            Some(e) => Endpoint::parse(e),
-            None => match std::env::var("DOCKER_HOST") {
-                Ok(h) if !h.is_empty() => Endpoint::parse(&h),
-                _ => Endpoint::parse(DEFAULT_ENDPOINT),
-            },
-        }
+        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let config_dir = env("DOCKER_CONFIG")
+            .map(PathBuf::from)
+            .or_else(|| env("HOME").map(|h| PathBuf::from(h).join(".docker")));
+        Endpoint::resolve_with(
+            explicit,
+            env("DOCKER_HOST").as_deref(),
+            env("DOCKER_CONTEXT").as_deref(),
+            config_dir.as_deref(),
+        )
     }
+
+    /// [`Endpoint::resolve`] with the environment passed in.
+    pub fn resolve_with(
+        explicit: Option<&str>,
+        docker_host: Option<&str>,
+        docker_context: Option<&str>,
+        config_dir: Option<&Path>,
+    ) -> Result<Endpoint, DaemonError> {
+        if let Some(e) = explicit.or(docker_host) {
+            return Endpoint::parse(e);
+        }
+        if let Some(dir) = config_dir
+            && let Some(host) = context_host(dir, docker_context)?
+        {
+            return Endpoint::parse(&host);
+        }
+        Endpoint::parse(DEFAULT_ENDPOINT)
+    }
+}
+
+/// Largest Docker CLI config or context metadata file read.
+const MAX_CONTEXT_FILE: u64 = 4 * 1024 * 1024;
+
+fn read_small(path: &Path) -> Result<Option<Vec<u8>>, DaemonError> {
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(DaemonError::InvalidEndpoint {
+                endpoint: path.display().to_string(),
+                message: format!("cannot read Docker context configuration: {e}"),
+            });
+        }
+    };
+    let mut buf = Vec::new();
+    file.take(MAX_CONTEXT_FILE + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| DaemonError::InvalidEndpoint {
+            endpoint: path.display().to_string(),
+            message: format!("cannot read Docker context configuration: {e}"),
+        })?;
+    if buf.len() as u64 > MAX_CONTEXT_FILE {
+        return Err(DaemonError::InvalidEndpoint {
+            endpoint: path.display().to_string(),
+            message: "Docker context configuration is too large".to_owned(),
+        });
+    }
+    Ok(Some(buf))
+}
+
+/// The daemon host of the Docker CLI context `name` (else `currentContext` of
+/// `config.json`); `None` for the `default` context or when there is none.
+fn context_host(config_dir: &Path, name: Option<&str>) -> Result<Option<String>, DaemonError> {
+    use sha2::Digest as _;
+    let name = match name {
+        Some(n) => n.to_owned(),
+        None => {
+            let Some(bytes) = read_small(&config_dir.join("config.json"))? else {
+                return Ok(None);
+            };
+            #[derive(serde::Deserialize)]
+            struct Cfg {
+                #[serde(rename = "currentContext", default)]
+                current_context: Option<String>,
+            }
+            // A config.json that does not parse is the registry code's business;
+            // here it just means "no context".
+            match serde_json::from_slice::<Cfg>(&bytes) {
+                Ok(Cfg {
+                    current_context: Some(c),
+                }) if !c.is_empty() => c,
+                _ => return Ok(None),
+            }
+        }
+    };
+    if name == "default" {
+        return Ok(None);
+    }
+    let id: String = sha2::Sha256::digest(name.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let meta_path = config_dir
+        .join("contexts")
+        .join("meta")
+        .join(id)
+        .join("meta.json");
+    let missing = || DaemonError::InvalidEndpoint {
+        endpoint: format!("context {name}"),
+        message: format!(
+            "Docker context {name:?} is selected but {} does not name a docker host",
+            meta_path.display()
+        ),
+    };
+    let Some(bytes) = read_small(&meta_path)? else {
+        return Err(missing());
+    };
+    #[derive(serde::Deserialize)]
+    struct Meta {
+        #[serde(rename = "Endpoints", default)]
+        endpoints: std::collections::BTreeMap<String, MetaEndpoint>,
+    }
+    #[derive(serde::Deserialize)]
+    struct MetaEndpoint {
+        #[serde(rename = "Host", default)]
+        host: Option<String>,
+    }
+    let meta: Meta = serde_json::from_slice(&bytes).map_err(|e| DaemonError::InvalidEndpoint {
+        endpoint: format!("context {name}"),
+        message: format!("{}: invalid JSON: {e}", meta_path.display()),
+    })?;
+    meta.endpoints
+        .get("docker")
+        .and_then(|e| e.host.clone())
+        .filter(|h| !h.is_empty())
+        .map(Some)
+        .ok_or_else(missing)
 }
 
 enum Conn {
@@ -502,7 +627,10 @@ impl<R: Read> Read for LengthReader<R> {
         if n == 0 {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
-                format!("body ends {} bytes before its Content-Length", self.remaining),
+                format!(
+                    "body ends {} bytes before its Content-Length",
+                    self.remaining
+                ),
             ));
         }
         self.remaining -= n as u64;
@@ -679,7 +807,10 @@ pub fn ping(endpoint: Option<&str>) -> Result<String, DaemonError> {
             endpoint: client.ep(),
             message: format!(
                 "unexpected ping answer {:?}",
-                String::from_utf8_lossy(&text).chars().take(100).collect::<String>()
+                String::from_utf8_lossy(&text)
+                    .chars()
+                    .take(100)
+                    .collect::<String>()
             ),
         });
     }
@@ -722,11 +853,10 @@ fn inspect_with(client: &Client, name: &str) -> Result<ImageInspect, DaemonError
         _ => return Err(client.status_error(format!("inspecting image {name}"), &head, body)),
     }
     let bytes = client.small_body(body, "image inspect answer")?;
-    let inspect: ImageInspect =
-        serde_json::from_slice(&bytes).map_err(|e| DaemonError::Api {
-            endpoint: client.ep(),
-            message: format!("invalid image inspect answer for {name}: {e}"),
-        })?;
+    let inspect: ImageInspect = serde_json::from_slice(&bytes).map_err(|e| DaemonError::Api {
+        endpoint: client.ep(),
+        message: format!("invalid image inspect answer for {name}: {e}"),
+    })?;
     let ok = inspect
         .id
         .strip_prefix("sha256:")
@@ -763,7 +893,11 @@ pub fn export_image(
     check_name(name)?;
     let client = Client::new(endpoint)?;
     let inspect = inspect_with(&client, name)?;
-    let hex = inspect.id.strip_prefix("sha256:").unwrap_or_default().to_owned();
+    let hex = inspect
+        .id
+        .strip_prefix("sha256:")
+        .unwrap_or_default()
+        .to_owned();
 
     let path = format!("/images/{}/get", encode_path_segment(name));
     let (head, body) = client.get(&path)?;
@@ -910,6 +1044,84 @@ mod tests {
     }
 
     #[test]
+    fn endpoint_precedence_and_docker_contexts() {
+        use sha2::Digest as _;
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path();
+        let resolve = |e: Option<&str>, h: Option<&str>, c: Option<&str>| {
+            Endpoint::resolve_with(e, h, c, Some(cfg))
+        };
+        let unix = |p: &str| Endpoint::Unix(PathBuf::from(p));
+        assert_eq!(
+            resolve(None, None, None).unwrap(),
+            unix("/var/run/docker.sock")
+        );
+
+        let ctx_dir = |name: &str| {
+            let id: String = sha2::Sha256::digest(name.as_bytes())
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            cfg.join("contexts/meta").join(id)
+        };
+        std::fs::create_dir_all(ctx_dir("rootless")).unwrap();
+        std::fs::write(
+            ctx_dir("rootless").join("meta.json"),
+            r#"{"Name":"rootless","Metadata":{},"Endpoints":{"docker":{"Host":"unix:///run/user/1000/docker.sock","SkipTLSVerify":false}}}"#,
+        )
+        .unwrap();
+        std::fs::write(
+            cfg.join("config.json"),
+            r#"{"auths":{},"currentContext":"rootless"}"#,
+        )
+        .unwrap();
+
+        assert_eq!(
+            resolve(None, None, None).unwrap(),
+            unix("/run/user/1000/docker.sock")
+        );
+        assert_eq!(
+            resolve(None, None, Some("default")).unwrap(),
+            unix("/var/run/docker.sock")
+        );
+        assert_eq!(
+            resolve(None, Some("tcp://127.0.0.1:2375"), None).unwrap(),
+            Endpoint::Tcp("127.0.0.1:2375".into())
+        );
+        assert_eq!(
+            resolve(Some("unix:///x.sock"), Some("tcp://h:1"), None).unwrap(),
+            unix("/x.sock")
+        );
+        match resolve(None, None, Some("gone")) {
+            Err(e @ DaemonError::InvalidEndpoint { .. }) => {
+                assert!(
+                    e.to_string()
+                        .contains("Docker context \"gone\" is selected"),
+                    "{e}"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn connect_errors_are_classified() {
+        let ep = Endpoint::Unix(PathBuf::from("/run/x.sock"));
+        let denied = connect_error(&ep, io::Error::from(io::ErrorKind::PermissionDenied));
+        assert_eq!(
+            denied.to_string(),
+            "permission denied connecting to the Docker daemon socket at unix:///run/x.sock; \
+             add your user to the `docker` group or run with sufficient privileges"
+        );
+        for kind in [io::ErrorKind::NotFound, io::ErrorKind::ConnectionRefused] {
+            assert!(matches!(
+                connect_error(&ep, io::Error::from(kind)),
+                DaemonError::NotRunning { .. }
+            ));
+        }
+    }
+
+    #[test]
     fn response_heads() {
         let h = parse_response_head(
             b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nApi-Version: 1.50\r\n\r\n",
@@ -921,9 +1133,18 @@ mod tests {
         assert!(h.is_chunked());
 
         let cases: &[(&[u8], HeadError)] = &[
-            (b"HTTP/2 200 OK\r\n\r\n", HeadError::StatusLine("HTTP/2 200 OK".into())),
-            (b"HTTP/1.1 20 OK\r\n\r\n", HeadError::StatusLine("HTTP/1.1 20 OK".into())),
-            (b"HTTP/1.1 999 X\r\n\r\n", HeadError::StatusLine("HTTP/1.1 999 X".into())),
+            (
+                b"HTTP/2 200 OK\r\n\r\n",
+                HeadError::StatusLine("HTTP/2 200 OK".into()),
+            ),
+            (
+                b"HTTP/1.1 20 OK\r\n\r\n",
+                HeadError::StatusLine("HTTP/1.1 20 OK".into()),
+            ),
+            (
+                b"HTTP/1.1 999 X\r\n\r\n",
+                HeadError::StatusLine("HTTP/1.1 999 X".into()),
+            ),
             (
                 b"HTTP/1.1 200 OK\r\nno colon\r\n\r\n",
                 HeadError::Header {
@@ -965,10 +1186,26 @@ mod tests {
         );
         assert_eq!(dechunk(b"0\r\n\r\n").unwrap(), b"");
         let errs: &[(&[u8], io::ErrorKind, &str)] = &[
-            (b"5\r\nhel", io::ErrorKind::UnexpectedEof, "ends inside a chunk"),
-            (b"5\r\nhello\r\n", io::ErrorKind::UnexpectedEof, "without its final chunk"),
-            (b"zz\r\nhello\r\n", io::ErrorKind::InvalidData, "bad chunk size line"),
-            (b"5\r\nhelloXX0\r\n\r\n", io::ErrorKind::InvalidData, "not followed by CRLF"),
+            (
+                b"5\r\nhel",
+                io::ErrorKind::UnexpectedEof,
+                "ends inside a chunk",
+            ),
+            (
+                b"5\r\nhello\r\n",
+                io::ErrorKind::UnexpectedEof,
+                "without its final chunk",
+            ),
+            (
+                b"zz\r\nhello\r\n",
+                io::ErrorKind::InvalidData,
+                "bad chunk size line",
+            ),
+            (
+                b"5\r\nhelloXX0\r\n\r\n",
+                io::ErrorKind::InvalidData,
+                "not followed by CRLF",
+            ),
             (
                 b"fffffffffffffffff\r\n",
                 io::ErrorKind::InvalidData,

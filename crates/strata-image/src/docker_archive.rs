@@ -174,7 +174,13 @@ impl ImageSource for DockerArchiveSource {
         let data = self
             .store
             .read_limited("manifest.json", self.max_json, "manifest.json")?;
-        let entries = parse_archive_manifest(&data)?;
+        let entries = parse_archive_manifest(&data).map_err(|e| match e {
+            SourceError::Json { message, .. } => SourceError::Json {
+                what: format!("manifest.json in {}", self.store.describe()),
+                message,
+            },
+            other => other,
+        })?;
         let chosen = match &self.tag {
             None => entries.first(),
             Some(t) => entries.iter().find(|e| {
@@ -218,7 +224,10 @@ impl ImageSource for DockerArchiveSource {
                 actual: config_digest,
             });
         }
-        let rootfs: ConfigRootFs = parse_json(&config_json, "image config")?;
+        let rootfs: ConfigRootFs = parse_json(
+            &config_json,
+            &format!("image config {config_name} in {}", self.store.describe()),
+        )?;
         let oci = self.oci_manifest_for(&config_digest);
 
         let mut layers = Vec::with_capacity(image.layers.len());
@@ -283,6 +292,17 @@ impl ImageSource for DockerArchiveSource {
             None => blob_path(&desc.digest),
         };
         self.store.open(&name)
+    }
+
+    fn open_blob_detached(
+        &self,
+        desc: &Descriptor,
+    ) -> Result<Option<Box<dyn Read + Send + 'static>>, SourceError> {
+        let name = match self.blob_names.get(&desc.digest) {
+            Some(n) => n.clone(),
+            None => blob_path(&desc.digest),
+        };
+        self.store.open_detached(&name).map(Some)
     }
 }
 

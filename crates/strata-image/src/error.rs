@@ -113,7 +113,7 @@ pub enum LayerErrorKind {
     /// Reading the blob failed.
     Io(std::io::Error),
     /// The source could not open the blob.
-    Source(SourceError),
+    Source(Box<SourceError>),
 }
 
 impl fmt::Display for LayerErrorKind {

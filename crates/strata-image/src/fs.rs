@@ -1,6 +1,6 @@
 //! The in-memory index of an image's final filesystem.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use strata_types::Digest;
@@ -162,11 +162,14 @@ impl ImageFs {
     pub(crate) fn apply_layer(
         &mut self,
         index: usize,
-        layer: &LayerResult,
+        layer: LayerResult,
         capture: &dyn CaptureSpec,
     ) {
+        let LayerResult {
+            entries, captured, ..
+        } = layer;
         // Whiteouts and opaque markers only affect lower layers: apply them first.
-        for e in &layer.entries {
+        for e in &entries {
             match e.change {
                 Change::Whiteout => {
                     remove_tree(&mut self.entries, &e.path);
@@ -176,17 +179,24 @@ impl ImageFs {
                 Change::Add(_) => {}
             }
         }
-        for e in &layer.entries {
+        let captured_here: HashSet<&str> = captured.iter().map(|(p, _)| p.as_str()).collect();
+        for e in entries {
             let Change::Add(kind) = e.change else {
                 continue;
             };
             let mut size = e.size;
+            // A hard link to a file captured in a lower layer shares its contents.
+            let mut linked = None;
             if kind == EntryKind::HardLink {
-                size = e
-                    .link
-                    .as_deref()
-                    .and_then(|t| self.entries.get(t))
-                    .map_or(0, |t| t.size);
+                let target = e.link.as_deref().and_then(|t| self.entries.get(t));
+                size = target.map_or(0, |t| t.size);
+                if capture.wants(&e.path) && !captured_here.contains(e.path.as_str()) {
+                    linked = e
+                        .link
+                        .as_deref()
+                        .and_then(|t| self.final_version(t))
+                        .map(|v| (e.path.clone(), v.data));
+                }
             }
             if kind != EntryKind::Dir
                 && self
@@ -197,7 +207,7 @@ impl ImageFs {
                 remove_tree(&mut self.entries, &e.path);
             }
             self.entries.insert(
-                e.path.clone(),
+                e.path,
                 Entry {
                     kind,
                     mode: e.mode,
@@ -205,29 +215,18 @@ impl ImageFs {
                     gid: e.gid,
                     size,
                     mtime: e.mtime,
-                    link_target: e.link.clone(),
+                    link_target: e.link,
                     layer: Some(index),
                 },
             );
-            // A hard link to a file captured in a lower layer shares its contents.
-            if kind == EntryKind::HardLink
-                && capture.wants(&e.path)
-                && !layer.captured.iter().any(|(p, _)| *p == e.path)
-                && let Some(data) = e.link.as_deref().and_then(|t| self.final_version(t))
-            {
-                let v = FileVersion {
-                    layer: Some(index),
-                    data: data.data,
-                };
-                self.push_version(&e.path, v);
+            if let Some((path, data)) = linked {
+                let layer = Some(index);
+                self.push_version(&path, FileVersion { layer, data });
             }
         }
-        for (path, data) in &layer.captured {
-            let v = FileVersion {
-                layer: Some(index),
-                data: Arc::clone(data),
-            };
-            self.push_version(path, v);
+        for (path, data) in captured {
+            let layer = Some(index);
+            self.push_version(&path, FileVersion { layer, data });
         }
     }
 
@@ -262,6 +261,19 @@ impl ImageFs {
     /// Every path of the final filesystem with its entry, in path order.
     pub fn walk(&self) -> impl Iterator<Item = (&str, &Entry)> + '_ {
         self.entries.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// Every path strictly under directory `dir`, in path order (a range scan of the
+    /// index, not a walk of the whole image). `dir` is not resolved through symlinks.
+    pub fn walk_under(&self, dir: &str) -> impl Iterator<Item = (&str, &Entry)> + '_ {
+        let mut lo = crate::layer::normalize(dir).unwrap_or_else(|()| "/".to_owned());
+        if !lo.ends_with('/') {
+            lo.push('/');
+        }
+        self.entries
+            .range(lo.clone()..)
+            .take_while(move |(k, _)| k.starts_with(&lo))
+            .map(|(k, v)| (k.as_str(), v))
     }
 
     /// The number of paths in the final filesystem.
@@ -317,6 +329,12 @@ impl ImageFs {
             cur.push('/');
             cur.push_str(comp);
             let Some(entry) = self.entries.get(&cur) else {
+                // Layers need not list parent directories: a missing component with
+                // something under it is an implicit directory.
+                let more = stack.iter().any(|c| !c.is_empty() && *c != ".");
+                if more && self.has_children(&cur) {
+                    continue;
+                }
                 return Ok(None);
             };
             if entry.kind == EntryKind::Symlink {
@@ -343,6 +361,16 @@ impl ImageFs {
             cur.push('/');
         }
         Ok(Some(cur))
+    }
+
+    fn has_children(&self, dir: &str) -> bool {
+        let mut lo = String::with_capacity(dir.len() + 1);
+        lo.push_str(dir);
+        lo.push('/');
+        self.entries
+            .range(lo.clone()..)
+            .next()
+            .is_some_and(|(k, _)| k.starts_with(&lo))
     }
 
     /// Reads a captured file, following symlinks inside the image. `Ok(None)` when the

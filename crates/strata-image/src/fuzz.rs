@@ -54,16 +54,12 @@ fn run_layer(tar: &[u8], gzip: bool) -> Result<(), ImageError> {
         diff_id: &diff_id,
     };
     let limits = small_limits();
-    let mut budget = Budget {
-        image_bytes_left: limits.max_image_bytes,
-        captured_left: limits.max_captured_total,
-        entries_left: limits.max_entries,
-    };
+    let mut budget = Budget::new(&limits);
     let capture = CaptureFn::new("all", |_: &str| true);
-    let result = read_layer(&job, &mut &blob[..], &limits, &mut budget, &capture)?;
+    let result = read_layer(&job, &mut &blob[..], &limits, &mut budget, &capture, false)?;
     let mut fs = ImageFs::new(ImageMeta::default());
-    fs.apply_layer(0, &result, &capture);
-    fs.apply_layer(1, &result, &capture);
+    fs.apply_layer(0, result.clone(), &capture);
+    fs.apply_layer(1, result, &capture);
     let paths: Vec<String> = fs.walk().map(|(p, _)| p.to_owned()).collect();
     for p in &paths {
         let _ = fs.read(p);
@@ -104,13 +100,16 @@ pub fn fuzz_layer_raw(data: &[u8]) {
         diff_id: &diff_id,
     };
     let limits = small_limits();
-    let mut budget = Budget {
-        image_bytes_left: limits.max_image_bytes,
-        captured_left: limits.max_captured_total,
-        entries_left: limits.max_entries,
-    };
+    let mut budget = Budget::new(&limits);
     let capture = CaptureFn::new("all", |_: &str| true);
-    let _ = read_layer(&job, &mut &blob[..], &limits, &mut budget, &capture);
+    let _ = read_layer(
+        &job,
+        &mut &blob[..],
+        &limits,
+        &mut budget,
+        &capture,
+        mode & 4 != 0,
+    );
 }
 
 #[cfg(test)]
@@ -220,7 +219,12 @@ mod tests {
         let manifest = br#"[{"Config":"blobs/sha256/e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855","RepoTags":["a:b"],"Layers":["x/layer.tar","../y"]}]"#;
         let index = br#"{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855","size":3,"platform":{"os":"linux","architecture":"amd64"}}]}"#;
         let mani = br#"{"schemaVersion":2,"config":{"mediaType":"x","digest":"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855","size":1},"layers":[]}"#;
-        for _ in 0..1500 {
+        // STRATA_FUZZ_ITERS raises the count for a longer local run.
+        let iters = std::env::var("STRATA_FUZZ_ITERS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1500);
+        for _ in 0..iters {
             fuzz_layer(&mutate(&mut rng, &plain));
             fuzz_layer(&mutate(&mut rng, &gz));
             fuzz_layer_raw(&mutate(&mut rng, &plain));

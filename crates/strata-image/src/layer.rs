@@ -2,6 +2,7 @@
 //! uncompressed digest against the config's diff_id, and turns its tar entries into a
 //! list of changes plus the captured files.
 
+use std::collections::{HashMap, HashSet};
 use std::io::{self, BufRead, BufReader, Read};
 use std::sync::Arc;
 
@@ -98,10 +99,66 @@ pub(crate) struct LayerResult {
 }
 
 /// Budgets shared by all layers of one image.
+#[derive(Clone, Debug)]
 pub(crate) struct Budget {
     pub(crate) image_bytes_left: u64,
     pub(crate) captured_left: u64,
     pub(crate) entries_left: u64,
+    /// Set when a charge went over a budget (layers read in parallel or from the cache).
+    pub(crate) over: Option<&'static str>,
+}
+
+impl Budget {
+    pub(crate) fn new(limits: &Limits) -> Budget {
+        Budget {
+            image_bytes_left: limits.max_image_bytes,
+            captured_left: limits.max_captured_total,
+            entries_left: limits.max_entries,
+            over: None,
+        }
+    }
+
+    /// Charges a layer that was read without this budget (cache hit, parallel read).
+    pub(crate) fn charge(&mut self, r: &LayerResult) {
+        let captured: u64 = r.captured.iter().map(|(_, d)| d.len() as u64).sum();
+        let entries = r.entries.len() as u64;
+        let mut take = |left: &mut u64, n: u64, what: &'static str| match left.checked_sub(n) {
+            Some(v) => *left = v,
+            None => {
+                *left = 0;
+                self.over.get_or_insert(what);
+            }
+        };
+        take(
+            &mut self.image_bytes_left,
+            r.uncompressed_size,
+            "uncompressed image size (bytes)",
+        );
+        take(
+            &mut self.captured_left,
+            captured,
+            "captured bytes of the image",
+        );
+        take(&mut self.entries_left, entries, "number of entries");
+    }
+
+    /// An error if a charge went over a budget.
+    pub(crate) fn check(&self, reference: &str, limits: &Limits) -> Result<(), ImageError> {
+        let Some(what) = self.over else {
+            return Ok(());
+        };
+        let limit = match what {
+            "uncompressed image size (bytes)" => limits.max_image_bytes,
+            "captured bytes of the image" => limits.max_captured_total,
+            _ => limits.max_entries,
+        };
+        Err(ImageError::Limit {
+            reference: reference.to_owned(),
+            what,
+            limit,
+            path: "(whole image)".to_owned(),
+        })
+    }
 }
 
 /// Which layer is being read, for error messages and checks.
@@ -153,6 +210,32 @@ pub(crate) fn normalize(raw: &str) -> Result<String, ()> {
     Ok(out)
 }
 
+/// Where a symlink at `path` with target `target` points, as a normalised absolute
+/// path (`..` stops at the root, as it does inside a container).
+pub(crate) fn symlink_target(path: &str, target: &str) -> String {
+    let mut out = String::with_capacity(path.len() + target.len() + 1);
+    if !target.starts_with('/') {
+        out.push_str(parent(path).trim_end_matches('/'));
+    }
+    for comp in target.split('/') {
+        match comp {
+            "" | "." => {}
+            ".." => {
+                let cut = out.rfind('/').unwrap_or(0);
+                out.truncate(cut);
+            }
+            c => {
+                out.push('/');
+                out.push_str(c);
+            }
+        }
+    }
+    if out.is_empty() {
+        out.push('/');
+    }
+    out
+}
+
 /// The parent directory of a normalised path (`/a/b` -> `/a`, `/a` -> `/`).
 pub(crate) fn parent(path: &str) -> &str {
     match path.rfind('/') {
@@ -173,7 +256,7 @@ fn join(dir: &str, name: &str) -> String {
 
 enum Decoder<R: BufRead> {
     Plain(R),
-    Gzip(flate2::bufread::MultiGzDecoder<R>),
+    Gzip(Box<flate2::bufread::MultiGzDecoder<R>>),
     Zstd(zstd::stream::read::Decoder<'static, R>),
 }
 
@@ -224,10 +307,11 @@ fn classify(e: io::Error, compression: Compression) -> LayerErrorKind {
 /// Reads one layer blob. `blob` yields the bytes as stored.
 pub(crate) fn read_layer(
     job: &LayerJob<'_>,
-    blob: &mut dyn Read,
+    blob: &mut (dyn Read + Send),
     limits: &Limits,
     budget: &mut Budget,
     capture: &dyn CaptureSpec,
+    pipeline: bool,
 ) -> Result<LayerResult, ImageError> {
     let desc = job.desc;
     let declared = Compression::from_media_type(&desc.media_type).ok_or_else(|| {
@@ -268,7 +352,9 @@ pub(crate) fn read_layer(
     };
     let decoder = match compression {
         Compression::None => Decoder::Plain(buffered),
-        Compression::Gzip => Decoder::Gzip(flate2::bufread::MultiGzDecoder::new(buffered)),
+        Compression::Gzip => {
+            Decoder::Gzip(Box::new(flate2::bufread::MultiGzDecoder::new(buffered)))
+        }
         Compression::Zstd => match zstd::stream::read::Decoder::with_buffer(buffered) {
             Ok(d) => Decoder::Zstd(d),
             Err(e) => {
@@ -278,18 +364,181 @@ pub(crate) fn read_layer(
     };
     // An uncompressed blob whose digest is its diff_id is hashed once.
     let same_stream = compression == Compression::None && desc.digest == *job.diff_id;
+    let hasher = (!same_stream).then(|| Hasher::like(job.diff_id));
+    let mut decoder = decoder;
+    let parsed = if compression == Compression::None || !pipeline {
+        parse_stream(
+            job,
+            &mut decoder,
+            hasher,
+            compression,
+            limits,
+            budget,
+            capture,
+        )
+    } else {
+        // Decompress on a second thread while this one hashes and indexes.
+        pipelined(&mut decoder, |input| {
+            parse_stream(job, input, hasher, compression, limits, budget, capture)
+        })
+    };
+    let (result, diff) = parsed?;
+
+    let mut compressed = decoder.into_inner().into_inner();
+    if let Err(e) = compressed.drain() {
+        return Err(job.error(None, None, classify(e, Compression::None)));
+    }
+    let (_, blob_size, blob_digest) = compressed.finish();
+    if blob_size != desc.size {
+        return Err(job.error(
+            None,
+            None,
+            LayerErrorKind::SizeMismatch {
+                expected: desc.size,
+                actual: blob_size,
+            },
+        ));
+    }
+    if let Some(actual) = blob_digest
+        && actual != desc.digest
+    {
+        return Err(job.error(
+            None,
+            None,
+            LayerErrorKind::DigestMismatch {
+                expected: desc.digest.clone(),
+                actual,
+            },
+        ));
+    }
+    if let Some(actual) = diff
+        && actual != *job.diff_id
+    {
+        return Err(job.error(
+            None,
+            None,
+            LayerErrorKind::DiffIdMismatch {
+                expected: job.diff_id.clone(),
+                actual,
+            },
+        ));
+    }
+    Ok(result)
+}
+
+const CHUNK: usize = 1024 * 1024;
+
+/// Runs `consume` over the output of `decoder`, which is read on another thread in
+/// chunks (at most a few MiB in flight).
+fn pipelined<D: Read + Send, T>(decoder: &mut D, consume: impl FnOnce(&mut dyn Read) -> T) -> T {
+    std::thread::scope(|s| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<io::Result<Vec<u8>>>(4);
+        s.spawn(move || {
+            loop {
+                let mut buf = vec![0u8; CHUNK];
+                // Bytes read before an error are sent before the error.
+                let (n, err) = fill(decoder, &mut buf);
+                if n > 0 {
+                    buf.truncate(n);
+                    if tx.send(Ok(buf)).is_err() {
+                        break;
+                    }
+                }
+                if let Some(e) = err {
+                    let _ = tx.send(Err(e));
+                    break;
+                }
+                if n < CHUNK {
+                    break;
+                }
+            }
+        });
+        let mut reader = ChannelReader {
+            rx,
+            buf: Vec::new(),
+            pos: 0,
+            done: false,
+        };
+        // `reader` (the receiver) is dropped when `consume` returns, which stops the
+        // producer if it is still running.
+        consume(&mut reader)
+    })
+}
+
+/// Reads until `buf` is full, the stream ends or fails; returns what was read and the
+/// error, if any.
+fn fill(r: &mut dyn Read, buf: &mut [u8]) -> (usize, Option<io::Error>) {
+    let mut filled = 0;
+    while let Some(rest) = buf.get_mut(filled..) {
+        if rest.is_empty() {
+            break;
+        }
+        match r.read(rest) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return (filled, Some(e)),
+        }
+    }
+    (filled, None)
+}
+
+struct ChannelReader {
+    rx: std::sync::mpsc::Receiver<io::Result<Vec<u8>>>,
+    buf: Vec<u8>,
+    pos: usize,
+    done: bool,
+}
+
+impl Read for ChannelReader {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        while self.pos >= self.buf.len() {
+            if self.done {
+                return Ok(0);
+            }
+            match self.rx.recv() {
+                Ok(Ok(b)) => {
+                    self.buf = b;
+                    self.pos = 0;
+                }
+                Ok(Err(e)) => {
+                    self.done = true;
+                    return Err(e);
+                }
+                Err(_) => {
+                    self.done = true;
+                    return Ok(0);
+                }
+            }
+        }
+        let avail = self.buf.get(self.pos..).unwrap_or(&[]);
+        let n = avail.len().min(out.len());
+        if let (Some(dst), Some(src)) = (out.get_mut(..n), avail.get(..n)) {
+            dst.copy_from_slice(src);
+        }
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+/// Indexes one uncompressed layer stream: hashes it (when `hasher` is given), applies
+/// the size limits and walks its tar entries. Returns the result and the digest.
+fn parse_stream(
+    job: &LayerJob<'_>,
+    input: &mut dyn Read,
+    hasher: Option<Hasher>,
+    compression: Compression,
+    limits: &Limits,
+    budget: &mut Budget,
+    capture: &dyn CaptureSpec,
+) -> Result<(LayerResult, Option<Digest>), ImageError> {
     let layer_limit = limits.max_layer_bytes.min(budget.image_bytes_left);
     let what = if limits.max_layer_bytes <= budget.image_bytes_left {
         "uncompressed layer size (bytes)"
     } else {
         "uncompressed image size (bytes)"
     };
-    let uncompressed = HashCount::new(
-        decoder,
-        (!same_stream).then(|| Hasher::like(job.diff_id)),
-        layer_limit,
-        what,
-    );
+    let uncompressed = HashCount::new(input, hasher, layer_limit, what);
     let input = StreamInput::new(BufReader::with_capacity(256 * 1024, uncompressed));
     let tar_limits = TarLimits {
         max_meta: limits.max_tar_meta,
@@ -297,6 +546,10 @@ pub(crate) fn read_layer(
     };
     let mut tar = TarReader::new(input, tar_limits);
     let mut result = LayerResult::default();
+    // Index into `result.captured` by path (captured files only).
+    let mut captured_at: HashMap<String, usize> = HashMap::new();
+    // Targets of wanted symlinks: wanted too when they come later in this layer.
+    let mut link_targets: HashSet<String> = HashSet::new();
 
     loop {
         let last = result.entries.last().map(|e| e.path.as_str());
@@ -383,7 +636,18 @@ pub(crate) fn read_layer(
             (EntryKind::Symlink, l) => Some(l.unwrap_or_default()),
             _ => None,
         };
-        if kind == EntryKind::File && capture.wants(&path) {
+        let wanted = matches!(
+            kind,
+            EntryKind::File | EntryKind::HardLink | EntryKind::Symlink
+        ) && (capture.wants(&path)
+            || (!link_targets.is_empty() && link_targets.contains(path.as_str())));
+        if kind == EntryKind::Symlink
+            && wanted
+            && let Some(t) = link.as_deref()
+        {
+            link_targets.insert(symlink_target(&path, t));
+        }
+        if kind == EntryKind::File && wanted {
             let size = entry.size;
             if size > limits.max_captured_file {
                 return Err(job.error(
@@ -412,20 +676,33 @@ pub(crate) fn read_layer(
             }
             budget.captured_left -= size;
             let data: Arc<[u8]> = data.into();
-            if let Some(slot) = result.captured.iter_mut().find(|(p, _)| *p == path) {
-                slot.1 = data;
-            } else {
-                result.captured.push((path.clone(), data));
+            match captured_at
+                .get(&path)
+                .and_then(|&i| result.captured.get_mut(i))
+            {
+                Some(slot) => slot.1 = data,
+                None => {
+                    captured_at.insert(path.clone(), result.captured.len());
+                    result.captured.push((path.clone(), data));
+                }
             }
-        } else if kind == EntryKind::HardLink && capture.wants(&path) {
+        } else if kind == EntryKind::HardLink && wanted {
             let target = link.as_deref().unwrap_or("");
-            let found = result
-                .captured
-                .iter()
-                .find(|(p, _)| p == target)
+            let found = captured_at
+                .get(target)
+                .and_then(|&i| result.captured.get(i))
                 .map(|(_, d)| Arc::clone(d));
             if let Some(data) = found {
-                result.captured.push((path.clone(), data));
+                match captured_at
+                    .get(&path)
+                    .and_then(|&i| result.captured.get_mut(i))
+                {
+                    Some(slot) => slot.1 = data,
+                    None => {
+                        captured_at.insert(path.clone(), result.captured.len());
+                        result.captured.push((path.clone(), data));
+                    }
+                }
             }
         }
         result.entries.push(LayerEntry {
@@ -449,49 +726,10 @@ pub(crate) fn read_layer(
     if let Err(e) = io::copy(&mut buffered, &mut io::sink()) {
         return Err(job.error(None, Some(end_offset), classify(e, compression)));
     }
-    let (decoder, usize_, diff) = buffered.into_inner().finish();
+    let (_, usize_, diff) = buffered.into_inner().finish();
     result.uncompressed_size = usize_;
     budget.image_bytes_left = budget.image_bytes_left.saturating_sub(usize_);
-    let mut compressed = decoder.into_inner().into_inner();
-    if let Err(e) = compressed.drain() {
-        return Err(job.error(None, None, classify(e, Compression::None)));
-    }
-    let (_, blob_size, blob_digest) = compressed.finish();
-    if blob_size != desc.size {
-        return Err(job.error(
-            None,
-            None,
-            LayerErrorKind::SizeMismatch {
-                expected: desc.size,
-                actual: blob_size,
-            },
-        ));
-    }
-    if let Some(actual) = blob_digest
-        && actual != desc.digest
-    {
-        return Err(job.error(
-            None,
-            None,
-            LayerErrorKind::DigestMismatch {
-                expected: desc.digest.clone(),
-                actual,
-            },
-        ));
-    }
-    if let Some(actual) = diff
-        && actual != *job.diff_id
-    {
-        return Err(job.error(
-            None,
-            None,
-            LayerErrorKind::DiffIdMismatch {
-                expected: job.diff_id.clone(),
-                actual,
-            },
-        ));
-    }
-    Ok(result)
+    Ok((result, diff))
 }
 
 #[cfg(test)]
@@ -508,6 +746,13 @@ mod tests {
         assert!(normalize("a/../../etc").is_err());
         assert_eq!(parent("/a/b"), "/a");
         assert_eq!(parent("/a"), "/");
+        assert_eq!(
+            symlink_target("/etc/os-release", "../usr/lib/os-release"),
+            "/usr/lib/os-release"
+        );
+        assert_eq!(symlink_target("/etc/x", "/a/./b"), "/a/b");
+        assert_eq!(symlink_target("/etc/x", "../../../../y"), "/y");
+        assert_eq!(symlink_target("/x", "."), "/");
     }
 
     #[test]

@@ -44,5 +44,5 @@ pub use oci::OciLayoutSource;
 pub use open::{
     Target, open_docker_archive, open_image, open_oci_layout, open_target, parse_target,
 };
-pub use options::{CacheOptions, Limits, OpenOptions};
+pub use options::{CacheOptions, Limits, OpenOptions, Progress, ProgressFn};
 pub use source::{Descriptor, ImageSource, Platform, ResolvedImage, SourceError};

@@ -66,15 +66,26 @@ pub struct ImageManifest {
 
 /// Parses an image index document.
 pub fn parse_index(data: &[u8]) -> Result<ImageIndex, SourceError> {
-    parse_json(data, "image index")
+    parse_index_named(data, "image index")
 }
 
 /// Parses an image manifest document.
 pub fn parse_manifest(data: &[u8]) -> Result<ImageManifest, SourceError> {
-    let m: ImageManifest = parse_json(data, "image manifest")?;
+    parse_manifest_named(data, "image manifest")
+}
+
+/// [`parse_index`], naming the document (`index.json in PATH`, `image index DIGEST`) in
+/// errors.
+pub(crate) fn parse_index_named(data: &[u8], what: &str) -> Result<ImageIndex, SourceError> {
+    parse_json(data, what)
+}
+
+/// [`parse_manifest`], naming the document in errors.
+pub(crate) fn parse_manifest_named(data: &[u8], what: &str) -> Result<ImageManifest, SourceError> {
+    let m: ImageManifest = parse_json(data, what)?;
     if m.schema_version != 2 {
         return Err(SourceError::Invalid(format!(
-            "image manifest: schemaVersion {} is not supported (expected 2)",
+            "{what}: schemaVersion {} is not supported (expected 2)",
             m.schema_version
         )));
     }
@@ -185,7 +196,7 @@ impl OciLayoutSource {
                     self.max_json,
                     "nested image index",
                 )?;
-                let nested = parse_index(&data)?;
+                let nested = parse_index_named(&data, &format!("image index {}", m.digest))?;
                 if let Some(found) = self.choose(&nested, platform, depth + 1, false, available)? {
                     return Ok(Some(found));
                 }
@@ -233,7 +244,7 @@ impl ImageSource for OciLayoutSource {
         let data = self
             .store
             .read_limited("index.json", self.max_json, "index.json")?;
-        let index = parse_index(&data)?;
+        let index = parse_index_named(&data, &format!("index.json in {}", self.store.describe()))?;
         let mut available = Vec::new();
         let Some((entry, manifest_bytes)) =
             self.choose(&index, platform, 0, true, &mut available)?
@@ -250,7 +261,8 @@ impl ImageSource for OciLayoutSource {
                 },
             });
         };
-        let manifest = parse_manifest(&manifest_bytes)?;
+        let manifest =
+            parse_manifest_named(&manifest_bytes, &format!("image manifest {}", entry.digest))?;
         let config_json = self.store.read_blob(
             &manifest.config.digest,
             Some(manifest.config.size),
@@ -274,6 +286,15 @@ impl ImageSource for OciLayoutSource {
 
     fn open_blob(&mut self, desc: &Descriptor) -> Result<Box<dyn Read + Send + '_>, SourceError> {
         self.store.open(&crate::store::blob_path(&desc.digest))
+    }
+
+    fn open_blob_detached(
+        &self,
+        desc: &Descriptor,
+    ) -> Result<Option<Box<dyn Read + Send + 'static>>, SourceError> {
+        self.store
+            .open_detached(&crate::store::blob_path(&desc.digest))
+            .map(Some)
     }
 }
 

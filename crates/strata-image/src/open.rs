@@ -1,7 +1,10 @@
 //! Opening an image: resolve it through its source, read (or fetch from the cache)
 //! each layer in order, and build the index of the final filesystem.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Deserialize;
 use strata_types::Digest;
@@ -12,9 +15,9 @@ use crate::docker_archive::DockerArchiveSource;
 use crate::error::{ImageError, LayerErrorKind};
 use crate::fs::{ImageFs, ImageMeta, LayerMeta};
 use crate::hash::digest_like;
-use crate::layer::{Budget, LayerJob, read_layer};
+use crate::layer::{Budget, LayerJob, LayerResult, read_layer};
 use crate::oci::OciLayoutSource;
-use crate::options::OpenOptions;
+use crate::options::{OpenOptions, Progress};
 use crate::source::{ImageSource, Platform, SourceError};
 
 #[derive(Deserialize)]
@@ -120,48 +123,189 @@ pub fn open_image(
 
     let cache = opts.cache.as_ref().map(LayerCache::new);
     let key = capture.cache_key();
-    let mut budget = Budget {
-        image_bytes_left: limits.max_image_bytes,
-        captured_left: limits.max_captured_total,
-        entries_left: limits.max_entries,
-    };
-    let mut fs = ImageFs::new(meta);
-    for (index, (desc, diff_id)) in resolved.layers.iter().zip(&diff_ids).enumerate() {
-        let job = LayerJob {
+    let mut budget = Budget::new(limits);
+    let jobs: Vec<LayerJob<'_>> = resolved
+        .layers
+        .iter()
+        .zip(&diff_ids)
+        .enumerate()
+        .map(|(index, (desc, diff_id))| LayerJob {
             reference: &reference,
             index,
             desc,
             diff_id,
-        };
-        let cached = cache.as_ref().and_then(|c| c.get(diff_id, &key));
-        let from_cache = cached.is_some();
-        let result = match cached {
-            Some(r) => {
-                budget.image_bytes_left =
-                    budget.image_bytes_left.saturating_sub(r.uncompressed_size);
-                let captured: u64 = r.captured.iter().map(|(_, d)| d.len() as u64).sum();
-                budget.captured_left = budget.captured_left.saturating_sub(captured);
-                budget.entries_left = budget.entries_left.saturating_sub(r.entries.len() as u64);
-                r
+        })
+        .collect();
+
+    opts.report(Progress::Resolved {
+        layers: jobs.len(),
+        total_bytes: jobs.iter().map(|j| j.desc.size).sum(),
+    });
+    // Cache hits first: their blobs are never opened.
+    let mut results: Vec<Option<(LayerResult, bool)>> = Vec::with_capacity(jobs.len());
+    for job in &jobs {
+        let hit = cache.as_ref().and_then(|c| c.get(job.diff_id, &key));
+        if let Some(r) = &hit {
+            budget.charge(r);
+            opts.report(Progress::LayerDone {
+                index: job.index,
+                size: job.desc.size,
+                from_cache: true,
+            });
+        }
+        results.push(hit.map(|r| (r, true)));
+    }
+    let todo: Vec<usize> = (0..jobs.len())
+        .filter(|&i| results.get(i).is_some_and(Option::is_none))
+        .collect();
+
+    let cores = match opts.parallelism {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get().min(4)),
+        n => n,
+    };
+    let threads = cores.min(todo.len());
+    let detached = if threads > 1 {
+        open_detached(source.as_ref(), &jobs, &todo)?
+    } else {
+        None
+    };
+    match detached {
+        Some(readers) => {
+            let done = read_parallel(
+                readers,
+                &jobs,
+                threads,
+                opts,
+                &budget,
+                capture,
+                cache.as_ref(),
+                &key,
+            )?;
+            for (i, r) in done {
+                budget.charge(&r);
+                if let Some(slot) = results.get_mut(i) {
+                    *slot = Some((r, false));
+                }
             }
-            None => {
+        }
+        None => {
+            for &i in &todo {
+                let Some(job) = jobs.get(i) else { continue };
                 let mut blob = source
-                    .open_blob(desc)
-                    .map_err(|e| job.error(None, None, LayerErrorKind::Source(e)))?;
-                let r = read_layer(&job, &mut *blob, limits, &mut budget, capture)?;
+                    .open_blob(job.desc)
+                    .map_err(|e| job.error(None, None, LayerErrorKind::Source(Box::new(e))))?;
+                let r = read_layer(job, &mut *blob, limits, &mut budget, capture, cores > 1)?;
                 drop(blob);
                 if let Some(c) = &cache {
-                    c.put(diff_id, &key, &r);
+                    c.put(job.diff_id, &key, &r);
                 }
-                r
+                opts.report(Progress::LayerDone {
+                    index: i,
+                    size: job.desc.size,
+                    from_cache: false,
+                });
+                if let Some(slot) = results.get_mut(i) {
+                    *slot = Some((r, false));
+                }
             }
+        }
+    }
+
+    budget.check(&reference, limits)?;
+
+    let mut fs = ImageFs::new(meta);
+    for (index, slot) in results.into_iter().enumerate() {
+        let Some((result, from_cache)) = slot else {
+            continue;
         };
-        fs.apply_layer(index, &result, capture);
+        fs.apply_layer(index, result, capture);
         if let Some(l) = fs.meta.layers.get_mut(index) {
             l.from_cache = from_cache;
         }
     }
     Ok(fs)
+}
+
+type Detached = Vec<(usize, Box<dyn Read + Send + 'static>)>;
+
+/// Opens every layer still to read as an independent stream, or `None` when the source
+/// cannot.
+fn open_detached(
+    source: &dyn ImageSource,
+    jobs: &[LayerJob<'_>],
+    todo: &[usize],
+) -> Result<Option<Detached>, ImageError> {
+    let mut readers = Vec::with_capacity(todo.len());
+    for &i in todo {
+        let Some(job) = jobs.get(i) else { continue };
+        match source.open_blob_detached(job.desc) {
+            Ok(Some(r)) => readers.push((i, r)),
+            Ok(None) => return Ok(None),
+            Err(e) => return Err(job.error(None, None, LayerErrorKind::Source(Box::new(e)))),
+        }
+    }
+    Ok(Some(readers))
+}
+
+/// Reads layers on `threads` threads. Returns results in layer order, or the error of
+/// the lowest failing layer (layers are started in order, so that one is deterministic).
+#[allow(clippy::too_many_arguments)]
+fn read_parallel(
+    readers: Detached,
+    jobs: &[LayerJob<'_>],
+    threads: usize,
+    opts: &OpenOptions,
+    budget: &Budget,
+    capture: &dyn CaptureSpec,
+    cache: Option<&LayerCache>,
+    key: &str,
+) -> Result<Vec<(usize, LayerResult)>, ImageError> {
+    let queue = Mutex::new(readers.into_iter());
+    let failed = AtomicBool::new(false);
+    let out: Mutex<Vec<(usize, Result<LayerResult, ImageError>)>> = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                loop {
+                    if failed.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let next = match queue.lock() {
+                        Ok(mut q) => q.next(),
+                        Err(_) => None,
+                    };
+                    let Some((i, mut blob)) = next else { break };
+                    let Some(job) = jobs.get(i) else { continue };
+                    // Each layer may use what was left when reading started; the totals
+                    // are checked once all are read.
+                    let mut b = budget.clone();
+                    let r = read_layer(job, &mut *blob, &opts.limits, &mut b, capture, true);
+                    drop(blob);
+                    match &r {
+                        Ok(res) => {
+                            if let Some(c) = cache {
+                                c.put(job.diff_id, key, res);
+                            }
+                            opts.report(Progress::LayerDone {
+                                index: i,
+                                size: job.desc.size,
+                                from_cache: false,
+                            });
+                        }
+                        Err(_) => failed.store(true, Ordering::Relaxed),
+                    }
+                    if let Ok(mut o) = out.lock() {
+                        o.push((i, r));
+                    }
+                }
+            });
+        }
+    });
+    let mut out = out
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    out.sort_by_key(|(i, _)| *i);
+    out.into_iter().map(|(i, r)| r.map(|r| (i, r))).collect()
 }
 
 /// What a target string names.
@@ -181,18 +325,19 @@ pub enum Target {
     Name(String),
 }
 
-/// Splits `PATH[:TAG]`: the whole string if it exists as a path, else at the last `:`
-/// when the part before it exists and the tag has no `/`.
+/// Splits `PATH[:TAG]`: the whole string if it exists as a path, else at the first
+/// `:` whose left side exists (tags may contain `:` and `/`, as in `repo/x:1`).
 fn path_and_tag(rest: &str) -> (PathBuf, Option<String>) {
     if Path::new(rest).exists() {
         return (PathBuf::from(rest), None);
     }
-    if let Some((p, t)) = rest.rsplit_once(':')
-        && !t.is_empty()
-        && !t.contains('/')
-        && Path::new(p).exists()
-    {
-        return (PathBuf::from(p), Some(t.to_owned()));
+    for (i, _) in rest.match_indices(':') {
+        let (Some(p), Some(t)) = (rest.get(..i), rest.get(i + 1..)) else {
+            continue;
+        };
+        if !t.is_empty() && Path::new(p).exists() {
+            return (PathBuf::from(p), Some(t.to_owned()));
+        }
     }
     (PathBuf::from(rest), None)
 }
@@ -326,12 +471,107 @@ pub fn open_target(
         }
         Target::Oci { path, tag } => open_oci_layout(&path, tag, target, opts, capture),
         Target::Dir(path) => crate::dir::open_dir(&path, target, opts, capture),
-        Target::Docker(_) | Target::Registry(_) | Target::Name(_) => Err(ImageError::Target {
-            target: target.to_owned(),
-            message: "the Docker daemon and registry sources are not available to open_target; \
-                      use open_docker_archive / open_image with those sources"
-                .to_owned(),
-        }),
+        Target::Docker(name) => open_from_daemon(&name, target, opts, capture),
+        Target::Registry(reference) => open_from_registry(&reference, target, opts, capture),
+        // A bare name: the local daemon first (what `docker run` would use), then the
+        // registry when the daemon is not there or does not have the image.
+        Target::Name(name) => match open_from_daemon(&name, target, opts, capture) {
+            Err(ImageError::Source { source, .. })
+                if matches!(
+                    *source,
+                    SourceError::Daemon(
+                        crate::daemon::DaemonError::ImageNotFound { .. }
+                            | crate::daemon::DaemonError::NotRunning { .. }
+                    )
+                ) =>
+            {
+                open_from_registry(&name, target, opts, capture)
+            }
+            other => other,
+        },
+    }
+}
+
+/// Exports `name` from the Docker daemon into the spool directory and reads the
+/// tarball; the spooled file is removed afterwards, whatever happens.
+fn open_from_daemon(
+    name: &str,
+    reference: &str,
+    opts: &OpenOptions,
+    capture: &dyn CaptureSpec,
+) -> Result<ImageFs, ImageError> {
+    let spool_base = opts
+        .spool_dir
+        .clone()
+        .or_else(|| opts.cache.as_ref().map(|c| c.dir.join("spool")))
+        .or_else(|| crate::options::CacheOptions::default_dir().map(|d| d.join("spool")))
+        .unwrap_or_else(std::env::temp_dir);
+    std::fs::create_dir_all(&spool_base).map_err(|source| ImageError::Io {
+        path: spool_base.display().to_string(),
+        source,
+    })?;
+    let spool = SpoolDir::create(&spool_base)?;
+    let exported = crate::daemon::export_image(name, opts.docker_host.as_deref(), &spool.0)
+        .map_err(|e| ImageError::Source {
+            reference: reference.to_owned(),
+            source: Box::new(SourceError::Daemon(e)),
+        })?;
+    let mut fs = open_docker_archive(&exported.path, None, reference, opts, capture)?;
+    if fs.meta.repo_tags.is_empty() {
+        fs.meta.repo_tags = exported.repo_tags;
+    }
+    Ok(fs)
+}
+
+fn open_from_registry(
+    image: &str,
+    reference: &str,
+    opts: &OpenOptions,
+    capture: &dyn CaptureSpec,
+) -> Result<ImageFs, ImageError> {
+    let source = crate::registry::registry_source(image, &opts.registry).map_err(|e| {
+        ImageError::Source {
+            reference: reference.to_owned(),
+            source: Box::new(SourceError::Registry(e)),
+        }
+    })?;
+    let mut fs = open_image(Box::new(source), opts, capture)?;
+    fs.meta.reference = reference.to_owned();
+    Ok(fs)
+}
+
+/// A private directory for one export, removed on drop.
+struct SpoolDir(PathBuf);
+
+impl SpoolDir {
+    fn create(base: &Path) -> Result<SpoolDir, ImageError> {
+        let pid = std::process::id();
+        for attempt in 0..1000u32 {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.subsec_nanos());
+            let dir = base.join(format!("export-{pid}-{nanos:x}-{attempt}"));
+            match std::fs::create_dir(&dir) {
+                Ok(()) => return Ok(SpoolDir(dir)),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(source) => {
+                    return Err(ImageError::Io {
+                        path: dir.display().to_string(),
+                        source,
+                    });
+                }
+            }
+        }
+        Err(ImageError::Io {
+            path: base.display().to_string(),
+            source: std::io::Error::other("cannot create a spool directory"),
+        })
+    }
+}
+
+impl Drop for SpoolDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 

@@ -1,6 +1,7 @@
 //! Options for opening an image: platform, limits, cache.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::source::Platform;
 
@@ -73,14 +74,69 @@ impl CacheOptions {
     }
 }
 
+/// What [`crate::open_image`] reports while it works, for progress bars.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Progress {
+    /// The manifest and config were read: `layers` layers of `total_bytes` (as stored).
+    Resolved { layers: usize, total_bytes: u64 },
+    /// One layer is done (read, or taken from the cache). With several threads,
+    /// layers may finish out of order.
+    LayerDone {
+        index: usize,
+        size: u64,
+        from_cache: bool,
+    },
+}
+
+/// A progress callback.
+pub type ProgressFn = Arc<dyn Fn(&Progress) + Send + Sync>;
+
 /// How to open an image.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct OpenOptions {
     /// The platform to choose from a multi-platform index (default: the host's).
     pub platform: Option<Platform>,
     pub limits: Limits,
     /// The per-layer cache; `None` disables it.
     pub cache: Option<CacheOptions>,
+    /// Threads to use: layers are read at once when the source allows it, and a
+    /// compressed layer is decompressed on its own thread. 0 means one per core, at most
+    /// 4; 1 reads everything on the calling thread.
+    pub parallelism: usize,
+    /// Called as the image is read (default: none).
+    pub progress: Option<ProgressFn>,
+    /// How to reach registries (`registry:` targets and bare names).
+    pub registry: crate::registry::RegistryOptions,
+    /// The Docker Engine endpoint (`unix:///var/run/docker.sock`, `tcp://...`); `None`
+    /// means `DOCKER_HOST`, then the Docker CLI context, then the default socket.
+    pub docker_host: Option<String>,
+    /// Where `docker:` exports are spooled while they are read (default: a `spool`
+    /// directory inside the cache directory, else the system temp directory). The
+    /// spooled tarball is removed when the image has been read.
+    pub spool_dir: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for OpenOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenOptions")
+            .field("platform", &self.platform)
+            .field("limits", &self.limits)
+            .field("cache", &self.cache)
+            .field("parallelism", &self.parallelism)
+            .field("progress", &self.progress.as_ref().map(|_| "callback"))
+            .field("registry", &self.registry)
+            .field("docker_host", &self.docker_host)
+            .field("spool_dir", &self.spool_dir)
+            .finish()
+    }
+}
+
+impl OpenOptions {
+    pub(crate) fn report(&self, p: Progress) {
+        if let Some(f) = &self.progress {
+            f(&p);
+        }
+    }
 }
 
 impl Default for OpenOptions {
@@ -90,6 +146,11 @@ impl Default for OpenOptions {
             platform: None,
             limits: Limits::default(),
             cache: CacheOptions::default_location(),
+            parallelism: 0,
+            progress: None,
+            registry: crate::registry::RegistryOptions::default(),
+            docker_host: None,
+            spool_dir: None,
         }
     }
 }

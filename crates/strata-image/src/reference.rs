@@ -383,7 +383,8 @@ mod tests {
     #[test]
     fn valid_references() {
         // input, domain, repository, tag, digest
-        let cases: &[(&str, &str, &str, Option<&str>, Option<&str>)] = &[
+        type Case<'a> = (&'a str, &'a str, &'a str, Option<&'a str>, Option<&'a str>);
+        let cases: &[Case<'_>] = &[
             (
                 "debian",
                 "docker.io",
@@ -501,7 +502,8 @@ mod tests {
     #[test]
     fn invalid_references() {
         let long = format!("a/{}", "b".repeat(300));
-        let cases: Vec<(&str, fn(&ReferenceError) -> bool)> = vec![
+        type Check = fn(&ReferenceError) -> bool;
+        let cases: Vec<(&str, Check)> = vec![
             ("", |e| matches!(e, ReferenceError::Empty { .. })),
             (":tag", |e| matches!(e, ReferenceError::Empty { .. })),
             ("Debian", |e| matches!(e, ReferenceError::Uppercase { .. })),
@@ -510,7 +512,9 @@ mod tests {
             }),
             ("debian:", |e| matches!(e, ReferenceError::BadTag { .. })),
             ("debian:-x", |e| matches!(e, ReferenceError::BadTag { .. })),
-            ("debian:a/b", |e| matches!(e, ReferenceError::BadDomain { .. })),
+            ("debian:a/b", |e| {
+                matches!(e, ReferenceError::BadDomain { .. })
+            }),
             ("debian@sha256:abc", |e| {
                 matches!(e, ReferenceError::BadDigest { .. })
             }),

@@ -105,6 +105,16 @@ pub trait ImageSource: Send {
         &mut self,
         desc: &Descriptor,
     ) -> Result<Box<dyn Read + Send + '_>, crate::source::SourceError>;
+
+    /// Opens a blob as a stream that does not borrow the source, so that several layers
+    /// can be read at once (local files can; a registry connection may not). The default
+    /// says "not supported" and layers are then read one after another.
+    fn open_blob_detached(
+        &self,
+        _desc: &Descriptor,
+    ) -> Result<Option<Box<dyn Read + Send + 'static>>, crate::source::SourceError> {
+        Ok(None)
+    }
 }
 
 /// Errors from an image source, before layer contents are read.

@@ -164,6 +164,10 @@ impl Store {
         match self {
             Store::Dir(root) => {
                 let p = root.join(name);
+                // Only regular files: opening a FIFO planted in a layout would block.
+                if !std::fs::metadata(&p).is_ok_and(|m| m.is_file()) {
+                    return Err(not_found());
+                }
                 match File::open(&p) {
                     Ok(f) => Ok(Box::new(f)),
                     Err(e) if e.kind() == io::ErrorKind::NotFound => Err(not_found()),
@@ -182,6 +186,41 @@ impl Store {
                 ))
             }
         }
+    }
+
+    /// Opens a member as an independent stream (its own file handle).
+    pub(crate) fn open_detached(
+        &self,
+        name: &str,
+    ) -> Result<Box<dyn Read + Send + 'static>, SourceError> {
+        let shown = self.describe();
+        let not_found = || SourceError::NotFound {
+            what: format!("{name} in {shown}"),
+        };
+        let (path, offset, size) = match self {
+            Store::Dir(root) => {
+                let p = root.join(name);
+                if !std::fs::metadata(&p).is_ok_and(|m| m.is_file()) {
+                    return Err(not_found());
+                }
+                (p, 0, None)
+            }
+            Store::Tar { path, .. } => {
+                let (offset, size) = self.locate(name).ok_or_else(not_found)?;
+                (path.clone(), offset, Some(size))
+            }
+        };
+        let mut file = match File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(not_found()),
+            Err(e) => return Err(io_error(format!("open {}", path.display()), e)),
+        };
+        file.seek(SeekFrom::Start(offset))
+            .map_err(|e| io_error(format!("seek in {shown}"), e))?;
+        Ok(match size {
+            Some(size) => Box::new(io::BufReader::with_capacity(256 * 1024, file).take(size)),
+            None => Box::new(file),
+        })
     }
 
     /// Reads a whole member, refusing it before reading when it is over `limit`.

@@ -47,7 +47,7 @@ impl<R: Read> TarInput for StreamInput<R> {
             return Ok(());
         }
         if self.scratch.is_empty() {
-            self.scratch = vec![0; 128 * 1024];
+            self.scratch = vec![0; 1024 * 1024];
         }
         while n > 0 {
             let want = usize::try_from(n.min(self.scratch.len() as u64)).unwrap_or(0);

@@ -305,6 +305,34 @@ mod tests {
     }
 
     #[test]
+    fn docker_manifest_list_by_content_type() {
+        // No mediaType in the body: the Content-Type decides.
+        let body = format!(
+            r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"{DOCKER_MANIFEST}","digest":"{}","size":7,
+            "platform":{{"architecture":"amd64","os":"linux"}}}}]}}"#,
+            d(3)
+        );
+        let m = parse_manifest(
+            body.as_bytes(),
+            Some("application/vnd.docker.distribution.manifest.list.v2+json; charset=utf-8"),
+        )
+        .unwrap();
+        let ParsedManifest::Index { entries } = m else {
+            panic!("not an index")
+        };
+        assert_eq!(
+            select_platform(&entries, &Platform::parse("linux/amd64").unwrap())
+                .map(|e| e.digest.to_string()),
+            Ok(d(3))
+        );
+        // An image manifest served as a list is a parse error naming what is missing.
+        assert_eq!(
+            parse_manifest(br#"{"schemaVersion":2}"#, Some(DOCKER_MANIFEST_LIST)),
+            Err(ManifestError::Missing("\"manifests\""))
+        );
+    }
+
+    #[test]
     fn manifest_errors() {
         assert_eq!(
             parse_manifest(b"{}", Some(DOCKER_SCHEMA1[0])),

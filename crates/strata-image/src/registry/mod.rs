@@ -40,7 +40,7 @@ const MAX_CONFIG_SIZE: u64 = 32 * 1024 * 1024;
 const MAX_SMALL_BODY: u64 = 1024 * 1024;
 
 /// How to reach a registry.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct RegistryOptions {
     /// Explicit credentials (`--username/--password`, `STRATA_REGISTRY_*`); they take
     /// precedence over Docker's `config.json`.
@@ -58,6 +58,25 @@ pub struct RegistryOptions {
     pub read_timeout: Duration,
     /// Largest manifest or index accepted.
     pub max_manifest_size: u64,
+    /// How often a request answered with 429, 500, 502, 503 or 504 is retried (after
+    /// `Retry-After`, at most 10 s, or 0.5 s, 1 s, 2 s, ...).
+    pub max_retries: u32,
+}
+
+impl std::fmt::Debug for RegistryOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegistryOptions")
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("insecure", &self.insecure)
+            .field("docker_config", &self.docker_config)
+            .field("ignore_docker_config", &self.ignore_docker_config)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("read_timeout", &self.read_timeout)
+            .field("max_manifest_size", &self.max_manifest_size)
+            .field("max_retries", &self.max_retries)
+            .finish()
+    }
 }
 
 impl Default for RegistryOptions {
@@ -71,6 +90,7 @@ impl Default for RegistryOptions {
             connect_timeout: Duration::from_secs(30),
             read_timeout: Duration::from_secs(120),
             max_manifest_size: 8 * 1024 * 1024,
+            max_retries: 2,
         }
     }
 }
@@ -191,6 +211,7 @@ pub struct RegistrySource {
     scheme: Option<&'static str>,
     authorization: Option<String>,
     credentials: Option<Option<Credentials>>,
+    credentials_error: Option<CredentialsError>,
     index_digest: Option<Digest>,
     manifest_digest: Option<Digest>,
 }
@@ -307,13 +328,23 @@ impl RegistrySource {
         let tls = ureq::tls::TlsConfig::builder()
             .disable_verification(opts.insecure)
             .build();
-        let config = Agent::config_builder()
+        let loopback = {
+            let h = parsed.hostname();
+            h == "localhost" || h == "::1" || h.starts_with("127.")
+        };
+        let mut builder = Agent::config_builder();
+        if loopback {
+            // A registry on this machine is never reached through an HTTP proxy.
+            builder = builder.proxy(None);
+        }
+        let config = builder
             .http_status_as_error(false)
             .timeout_connect(Some(opts.connect_timeout))
             .timeout_recv_response(Some(opts.read_timeout))
             .timeout_per_read(Some(opts.read_timeout))
             .max_redirects(10)
-            .redirect_auth_headers(ureq::config::RedirectAuthHeaders::SameHost)
+            // Blob redirects go to storage hosts with signed URLs: never forward credentials.
+            .redirect_auth_headers(ureq::config::RedirectAuthHeaders::Never)
             .user_agent(concat!("strata/", env!("CARGO_PKG_VERSION")))
             .tls_config(tls)
             .build();
@@ -325,6 +356,7 @@ impl RegistrySource {
             scheme: None,
             authorization: None,
             credentials: None,
+            credentials_error: None,
             index_digest: None,
             manifest_digest: None,
         })
@@ -350,9 +382,12 @@ impl RegistrySource {
         self.reference.domain.clone()
     }
 
-    fn credentials(&mut self) -> Result<Option<Credentials>, RegistryError> {
+    /// The credentials to answer a challenge with: the explicit ones, else Docker's
+    /// config. A broken config or credential helper does not stop an anonymous
+    /// attempt; its error is reported if the registry then wants credentials.
+    fn credentials(&mut self) -> Option<Credentials> {
         if let Some(c) = &self.credentials {
-            return Ok(c.clone());
+            return c.clone();
         }
         let found = if let Some(u) = &self.opts.username {
             Some(Credentials {
@@ -368,16 +403,33 @@ impl RegistrySource {
                 .clone()
                 .or_else(default_docker_config)
             {
-                Some(path) => credentials_from_docker_config(&path, &self.reference.domain)
-                    .map_err(|source| RegistryError::Credentials {
-                        registry: self.registry(),
-                        source,
-                    })?,
+                Some(path) => match credentials_from_docker_config(&path, &self.reference.domain) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        self.credentials_error = Some(e);
+                        None
+                    }
+                },
                 None => None,
             }
         };
         self.credentials = Some(found.clone());
-        Ok(found)
+        found
+    }
+
+    /// The error for "credentials needed but none available": the reason the lookup
+    /// failed, if it did, else "authentication required".
+    fn no_credentials(&mut self) -> RegistryError {
+        match self.credentials_error.take() {
+            Some(source) => RegistryError::Credentials {
+                registry: self.registry(),
+                source,
+            },
+            None => RegistryError::AuthRequired {
+                registry: self.registry(),
+                repository: self.reference.repository.clone(),
+            },
+        }
     }
 
     /// One GET against the registry host, choosing the scheme on first use.
@@ -418,7 +470,14 @@ impl RegistrySource {
         });
         let mut message = e.to_string();
         if !self.opts.insecure && matches!(e, ureq::Error::Tls(_) | ureq::Error::Io(_)) {
-            message.push_str(" (if the registry serves plain HTTP, use --insecure)");
+            if message.contains("certificate") {
+                message.push_str(
+                    " (the registry's TLS certificate is not trusted; \
+                     use --insecure to skip verification)",
+                );
+            } else {
+                message.push_str(" (if the registry serves plain HTTP, use --insecure)");
+            }
         }
         Err(RegistryError::Connect {
             registry: self.registry(),
@@ -427,9 +486,36 @@ impl RegistrySource {
         })
     }
 
+    /// GET with authentication and retries of transient failures (429 and 5xx
+    /// gateway/availability answers).
+    fn send(
+        &mut self,
+        path: &str,
+        accept: Option<&str>,
+    ) -> Result<Response<ureq::Body>, RegistryError> {
+        let mut attempt = 0u32;
+        loop {
+            let resp = self.send_authed(path, accept)?;
+            let status = resp.status().as_u16();
+            if !matches!(status, 429 | 500 | 502 | 503 | 504) || attempt >= self.opts.max_retries {
+                return Ok(resp);
+            }
+            let backoff = Duration::from_millis(500u64.saturating_mul(1u64 << attempt.min(6)));
+            let wait = resp
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map_or(backoff, |secs| Duration::from_secs(secs.min(10)));
+            drop(resp);
+            std::thread::sleep(wait);
+            attempt += 1;
+        }
+    }
+
     /// GET with authentication: on a 401 the challenge is answered once and the
     /// request retried.
-    fn send(
+    fn send_authed(
         &mut self,
         path: &str,
         accept: Option<&str>,
@@ -459,18 +545,15 @@ impl RegistrySource {
         }
     }
 
-    fn auth_error(&self, message: String) -> RegistryError {
-        match self.credentials.as_ref().and_then(Option::as_ref) {
+    fn auth_error(&mut self, message: String) -> RegistryError {
+        match self.credentials.clone().flatten() {
             Some(c) => RegistryError::AuthFailed {
                 registry: self.registry(),
                 repository: self.reference.repository.clone(),
-                username: c.username.clone(),
+                username: c.username,
                 message,
             },
-            None => RegistryError::AuthRequired {
-                registry: self.registry(),
-                repository: self.reference.repository.clone(),
-            },
+            None => self.no_credentials(),
         }
     }
 
@@ -486,12 +569,9 @@ impl RegistrySource {
             return Ok(());
         }
         if challenges.iter().any(|c| c.scheme == "basic") {
-            let creds = self
-                .credentials()?
-                .ok_or_else(|| RegistryError::AuthRequired {
-                    registry: self.registry(),
-                    repository: self.reference.repository.clone(),
-                })?;
+            let Some(creds) = self.credentials() else {
+                return Err(self.no_credentials());
+            };
             self.authorization = Some(creds.basic_header());
             return Ok(());
         }
@@ -531,7 +611,7 @@ impl RegistrySource {
             str::to_owned,
         );
         let service = challenge.param("service").map(str::to_owned);
-        let creds = self.credentials()?;
+        let creds = self.credentials();
 
         let resp = match &creds {
             Some(c) if c.username == "<token>" => {
@@ -577,10 +657,7 @@ impl RegistrySource {
                     username: c.username,
                     message: msg,
                 },
-                None => RegistryError::AuthRequired {
-                    registry,
-                    repository: self.reference.repository.clone(),
-                },
+                None => self.no_credentials(),
             });
         }
         if status != 200 {
@@ -1026,12 +1103,44 @@ mod tests {
     }
 
     #[test]
+    fn verifying_reader_sha512() {
+        let data = b"sha512 content".to_vec();
+        let hex = hex_lower(&sha2::Sha512::digest(&data));
+        let desc = Descriptor {
+            media_type: "application/octet-stream".into(),
+            digest: format!("sha512:{hex}").parse().unwrap(),
+            size: data.len() as u64,
+        };
+        let mut out = Vec::new();
+        VerifyingReader::new(&data[..], &desc, "blob".into())
+            .read_to_end(&mut out)
+            .unwrap();
+        assert_eq!(out, data);
+        let e = VerifyingReader::new(&b"sha512 CONTENT"[..], &desc, "blob".into())
+            .read_to_end(&mut Vec::new())
+            .unwrap_err();
+        assert!(e.to_string().contains("content has digest sha512:"), "{e}");
+    }
+
+    #[test]
     fn percent_encoding() {
         assert_eq!(
             pct_encode("repository:library/debian:pull"),
             "repository%3Alibrary%2Fdebian%3Apull"
         );
         assert_eq!(pct_encode("a b~"), "a%20b~");
+    }
+
+    #[test]
+    fn options_debug_hides_the_password() {
+        let opts = RegistryOptions {
+            username: Some("u".into()),
+            password: Some("hunter2".into()),
+            ..RegistryOptions::default()
+        };
+        let text = format!("{opts:?}");
+        assert!(text.contains("password: Some(\"<redacted>\")"), "{text}");
+        assert!(!text.contains("hunter2"), "{text}");
     }
 
     #[test]
@@ -1044,7 +1153,7 @@ mod tests {
         };
         let mut src = registry_source("localhost:5000/x", &opts).unwrap();
         assert_eq!(
-            src.credentials().unwrap(),
+            src.credentials(),
             Some(Credentials {
                 username: "u".into(),
                 password: "p".into()
