@@ -124,9 +124,26 @@ fn build_sbom(target: &str, image: &ImageFs, catalog: strata_catalog::Catalog) -
     );
     sbom.distro = catalog.distro;
     sbom.packages = catalog.packages;
-    sbom.warnings = catalog.warnings;
+    sbom.warnings = meta
+        .warnings
+        .iter()
+        .map(|w| {
+            let (path, message) = w.split_once(": ").unwrap_or(("", w.as_str()));
+            strata_types::Warning {
+                path: path.to_owned(),
+                layer: None,
+                message: message.to_owned(),
+            }
+        })
+        .chain(catalog.warnings)
+        .collect();
     for w in &sbom.warnings {
-        eprintln!("warning: {}: {}", w.path, w.message);
+        // Detector messages usually start with the path already.
+        if w.message.contains(&w.path) {
+            eprintln!("warning: {}", w.message);
+        } else {
+            eprintln!("warning: {}: {}", w.path, w.message);
+        }
     }
     Ok(sbom)
 }

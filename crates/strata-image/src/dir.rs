@@ -22,6 +22,22 @@ fn io_err(path: &Path, source: std::io::Error) -> ImageError {
     }
 }
 
+/// A live tree changes while it is walked, and parts of it may be unreadable to the
+/// user: a path that vanished or may not be read is skipped, not fatal.
+fn skippable(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied
+    )
+}
+
+/// Records a skipped path; a vanished one is not worth a warning.
+fn note_skipped(image: &mut ImageFs, path: &str, e: &std::io::Error) {
+    if e.kind() != std::io::ErrorKind::NotFound {
+        image.meta.warnings.push(format!("{path}: skipped: {e}"));
+    }
+}
+
 /// Walks the root filesystem at `root` and builds its index.
 pub fn open_dir(
     root: &Path,
@@ -45,9 +61,23 @@ pub fn open_dir(
     let mut count: u64 = 0;
     let mut stack: Vec<(PathBuf, String)> = vec![(root.to_owned(), String::new())];
     while let Some((disk, image_dir)) = stack.pop() {
-        let rd = fs::read_dir(&disk).map_err(|e| io_err(&disk, e))?;
+        let rd = match fs::read_dir(&disk) {
+            Ok(rd) => rd,
+            Err(e) if !image_dir.is_empty() && skippable(&e) => {
+                note_skipped(&mut image, &image_dir, &e);
+                continue;
+            }
+            Err(e) => return Err(io_err(&disk, e)),
+        };
         for dent in rd {
-            let dent = dent.map_err(|e| io_err(&disk, e))?;
+            let dent = match dent {
+                Ok(d) => d,
+                Err(e) if skippable(&e) => {
+                    note_skipped(&mut image, &image_dir, &e);
+                    continue;
+                }
+                Err(e) => return Err(io_err(&disk, e)),
+            };
             let name = dent.file_name();
             let mut path = String::with_capacity(image_dir.len() + 1 + name.len());
             path.push_str(&image_dir);
@@ -55,7 +85,14 @@ pub fn open_dir(
             path.push_str(&name.to_string_lossy());
             let disk_path = dent.path();
             // DirEntry::metadata does not follow symlinks.
-            let md = dent.metadata().map_err(|e| io_err(&disk_path, e))?;
+            let md = match dent.metadata() {
+                Ok(md) => md,
+                Err(e) if skippable(&e) => {
+                    note_skipped(&mut image, &path, &e);
+                    continue;
+                }
+                Err(e) => return Err(io_err(&disk_path, e)),
+            };
             let ft = md.file_type();
             let kind = if ft.is_symlink() {
                 EntryKind::Symlink
@@ -82,8 +119,14 @@ pub fn open_dir(
                 });
             }
             let link_target = if kind == EntryKind::Symlink {
-                let t = fs::read_link(&disk_path).map_err(|e| io_err(&disk_path, e))?;
-                Some(t.to_string_lossy().into_owned())
+                match fs::read_link(&disk_path) {
+                    Ok(t) => Some(t.to_string_lossy().into_owned()),
+                    Err(e) if skippable(&e) => {
+                        note_skipped(&mut image, &path, &e);
+                        continue;
+                    }
+                    Err(e) => return Err(io_err(&disk_path, e)),
+                }
             } else {
                 None
             };
@@ -91,8 +134,29 @@ pub fn open_dir(
                 stack.push((disk_path.clone(), path.clone()));
             }
             if kind == EntryKind::File && capture.wants(&path) {
-                let data =
-                    read_captured(&disk_path, &md, limits.max_captured_file, reference, &path)?;
+                let data = match read_captured(
+                    &disk_path,
+                    &md,
+                    limits.max_captured_file,
+                    reference,
+                    &path,
+                ) {
+                    Ok(d) => d,
+                    // One oversized or unreadable file in a live tree is skipped with a
+                    // warning; the rest of the tree is still worth scanning.
+                    Err(ImageError::Limit { what, limit, .. }) => {
+                        image
+                            .meta
+                            .warnings
+                            .push(format!("{path}: skipped: {what} over the limit of {limit}"));
+                        None
+                    }
+                    Err(ImageError::Io { source, .. }) if skippable(&source) => {
+                        note_skipped(&mut image, &path, &source);
+                        None
+                    }
+                    Err(e) => return Err(e),
+                };
                 if let Some(data) = data {
                     let len = data.len() as u64;
                     if len > captured_left {

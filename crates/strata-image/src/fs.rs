@@ -108,6 +108,9 @@ pub struct ImageMeta {
     pub architecture: String,
     pub variant: Option<String>,
     pub layers: Vec<LayerMeta>,
+    /// Paths skipped while reading (unreadable parts of a `dir:` target), each with
+    /// the reason.
+    pub warnings: Vec<String>,
 }
 
 /// The final filesystem of an image: every path, plus the captured files' contents.

@@ -119,6 +119,7 @@ pub fn open_image(
         architecture: config.architecture,
         variant: config.variant,
         layers,
+        warnings: Vec::new(),
     };
 
     let cache = opts.cache.as_ref().map(LayerCache::new);

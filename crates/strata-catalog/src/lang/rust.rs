@@ -27,12 +27,11 @@ struct CargoLock {
 struct CargoPackage {
     name: String,
     version: String,
-    source: Option<String>,
 }
 
-/// Every `[[package]]`. Registry packages are plain; path packages (no `source`: the
-/// workspace's own crates and path dependencies) and git packages are included too,
-/// each with a warning saying so, because their version is not a crates.io release.
+/// Every `[[package]]`: registry packages, and also path packages (no `source`: the
+/// workspace's own crates and path dependencies) and git packages, which are normal
+/// parts of a project and so not worth a warning.
 /// Cargo.lock has no dev-dependency marking.
 pub(crate) fn cargo_lock_entries(input: &DetectInput<'_>) -> Entries {
     let text = read_text(input)?;
@@ -49,21 +48,6 @@ pub(crate) fn cargo_lock_entries(input: &DetectInput<'_>) -> Entries {
                 input.path
             ));
             continue;
-        }
-        match p.source.as_deref() {
-            Some(s) if s.starts_with("registry+") || s.starts_with("sparse+") => {}
-            Some(s) if s.starts_with("git+") => warnings.push(format!(
-                "{}: {} {} comes from git ({s}); included",
-                input.path, p.name, p.version
-            )),
-            Some(s) => warnings.push(format!(
-                "{}: {} {} has source `{s}`; included",
-                input.path, p.name, p.version
-            )),
-            None => warnings.push(format!(
-                "{}: {} {} is a local path package; included",
-                input.path, p.name, p.version
-            )),
         }
         entries.push(LangEntry::new(PackageType::Cargo, &p.name, &p.version));
     }

@@ -23,10 +23,8 @@ fn cargo_lock_versions_1_to_3() {
         return;
     };
     assert_eq!(pkgs[0].purl, "pkg:cargo/libc@0.2.54");
-    assert_eq!(
-        warnings,
-        ["/src/Cargo.lock: normal 0.1.0 is a local path package; included"]
-    );
+    // Path packages (the project's own crates) are listed without a warning.
+    assert!(warnings.is_empty(), "{warnings:?}");
     expect(
         "cargo-lock/trivy/cargo_v3.lock",
         "/src/Cargo.lock",
@@ -76,12 +74,8 @@ fn cargo_lock_build_metadata_and_git() {
     ) else {
         return;
     };
-    assert_eq!(
-        warnings,
-        [
-            "/src/Cargo.lock: syn 1.0.73 comes from git (git+https://github.com/rust-lang/cargo?branch=master#061a9ab4cfabf2a403dbeab4bbcb8ff97d344dff); included"
-        ]
-    );
+    // Git packages are listed like the others, without a warning.
+    assert!(warnings.is_empty(), "{warnings:?}");
 }
 
 #[test]
@@ -90,10 +84,7 @@ fn cargo_lock_v4_and_sparse_registry() {
     let (pkgs, warnings) = detect_bytes(text, "/w/Cargo.lock").unwrap();
     let got: Vec<_> = pkgs.iter().map(|p| p.purl.as_str()).collect();
     assert_eq!(got, ["pkg:cargo/app@0.1.0", "pkg:cargo/serde@1.0.200"]);
-    assert_eq!(
-        warnings,
-        ["/w/Cargo.lock: app 0.1.0 is a local path package; included"]
-    );
+    assert!(warnings.is_empty(), "{warnings:?}");
 }
 
 #[test]
