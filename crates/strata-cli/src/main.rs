@@ -7,9 +7,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod output;
+mod rules_cmd;
 mod sbom_cmd;
 
-/// Container security in layers: SBOMs of images and source trees.
+/// Container security in layers: SBOMs of images and source trees, and
+/// Falco-compatible runtime rules.
 #[derive(Debug, Parser)]
 #[command(name = "strata", version, about, max_term_width = 100)]
 struct Cli {
@@ -21,12 +23,19 @@ struct Cli {
 enum Command {
     /// List every package in an image or directory (a software bill of materials).
     Sbom(sbom_cmd::SbomArgs),
+    /// Check or list Falco-compatible rule files.
+    #[command(subcommand)]
+    Rules(rules_cmd::RulesCommand),
+    /// Run rules over recorded events (strata's JSONL event schema) and print alerts.
+    Replay(rules_cmd::ReplayArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Sbom(args) => sbom_cmd::run(&args),
+        Command::Rules(cmd) => rules_cmd::run_rules(cmd),
+        Command::Replay(args) => rules_cmd::run_replay(args),
     };
     match result {
         Ok(code) => code,
