@@ -2,4 +2,6 @@
 
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| { strata_image::fuzz_layer(data) });
+fuzz_target!(|data: &[u8]| {
+    strata_image::fuzz_layer(data);
+});
