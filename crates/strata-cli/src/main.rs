@@ -6,9 +6,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod db_cmd;
 mod output;
 mod rules_cmd;
 mod sbom_cmd;
+mod scan_cmd;
 
 /// Container security in layers: SBOMs of images and source trees, and
 /// Falco-compatible runtime rules.
@@ -23,6 +25,11 @@ struct Cli {
 enum Command {
     /// List every package in an image or directory (a software bill of materials).
     Sbom(sbom_cmd::SbomArgs),
+    /// Manage the vulnerability database: import, update, status.
+    #[command(subcommand)]
+    Db(db_cmd::DbCommand),
+    /// Find known vulnerabilities in an image or directory, and gate on them.
+    Scan(scan_cmd::ScanArgs),
     /// Check or list Falco-compatible rule files.
     #[command(subcommand)]
     Rules(rules_cmd::RulesCommand),
@@ -34,11 +41,22 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Sbom(args) => sbom_cmd::run(&args),
+        Command::Scan(args) => scan_cmd::run(&args),
+        Command::Db(cmd) => db_cmd::run_db(cmd),
         Command::Rules(cmd) => rules_cmd::run_rules(cmd),
         Command::Replay(args) => rules_cmd::run_replay(args),
     };
     match result {
         Ok(code) => code,
+        // `strata ... | head` closing the pipe early is not an error.
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             let mut stderr = std::io::stderr().lock();
             let mut shown = e.to_string();

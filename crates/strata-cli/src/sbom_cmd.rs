@@ -82,7 +82,7 @@ pub fn open(target: &str, args: &ImageArgs, cataloger: &Cataloger) -> Result<Ima
     strata_image::open_target(target, &opts, &capture).map_err(anyhow::Error::from)
 }
 
-fn build_sbom(target: &str, image: &ImageFs, catalog: strata_catalog::Catalog) -> Result<Sbom> {
+pub fn build_sbom(target: &str, image: &ImageFs, catalog: strata_catalog::Catalog) -> Result<Sbom> {
     let meta = &image.meta;
     use strata_types::TargetKind;
     let kind = match strata_image::parse_target(target)? {
@@ -161,7 +161,7 @@ impl CaptureSpec for Capture<'_> {
 }
 
 /// The image's captured files, as the catalog reads them.
-struct ImageFiles<'a>(&'a ImageFs);
+pub struct ImageFiles<'a>(pub &'a ImageFs);
 
 impl CapturedFiles for ImageFiles<'_> {
     fn captured_paths(&self) -> Vec<String> {

@@ -22,6 +22,7 @@ mod fuzz;
 mod ids;
 mod json;
 pub mod license;
+mod scan;
 mod spdx;
 mod table;
 
@@ -29,6 +30,7 @@ pub use cyclonedx::{write_cyclonedx, write_cyclonedx_with};
 pub use fuzz::{fuzz_license_expression, fuzz_sbom_printers};
 pub use ids::{IdMode, content_uuid};
 pub use json::write_json;
+pub use scan::{ScanFormat, write_scan, write_scan_table};
 pub use spdx::{write_spdx_json, write_spdx_json_with};
 pub use table::write_table;
 

@@ -92,7 +92,7 @@ fn row(p: &Package) -> Vec<String> {
     ]
 }
 
-fn push_row(s: &mut String, cells: &[String], widths: &[usize], b: &str, r: &str) {
+pub(crate) fn push_row(s: &mut String, cells: &[String], widths: &[usize], b: &str, r: &str) {
     let mut line = String::new();
     let last = cells.len().saturating_sub(1);
     for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
@@ -111,7 +111,7 @@ fn push_row(s: &mut String, cells: &[String], widths: &[usize], b: &str, r: &str
 /// Terminal columns taken by `s`: 2 for East Asian wide characters and most emoji, 0 for
 /// combining marks and variation selectors, 1 otherwise. An approximation of UAX #11
 /// good enough to keep columns aligned for common package names.
-fn width(s: &str) -> usize {
+pub(crate) fn width(s: &str) -> usize {
     s.chars()
         .map(|c| match u32::from(c) {
             0x0300..=0x036f | 0x200b..=0x200f | 0xfe00..=0xfe0f => 0,
@@ -140,7 +140,7 @@ fn short(d: &Digest) -> String {
 }
 
 /// Escapes characters that would change what a terminal shows, and cuts long values.
-fn clean(s: &str) -> String {
+pub(crate) fn clean(s: &str) -> String {
     let mut out = String::with_capacity(s.len().min(MAX_CELL + 8));
     for (n, c) in s.chars().enumerate() {
         if n >= MAX_CELL {

@@ -9,7 +9,10 @@ mod vuln;
 pub use digest::{Digest, DigestError};
 pub use distro::Distro;
 pub use package::{Location, Package, PackageType, RpmDetails};
-pub use vuln::{Cvss, Finding, FixState, Severity, SeverityParseError};
+pub use vuln::{
+    Cvss, DatabaseInfo, Finding, FixState, SCAN_SCHEMA_VERSION, ScanReport, Severity,
+    SeverityParseError,
+};
 
 mod sbom;
 pub use sbom::*;

@@ -142,3 +142,44 @@ pub struct Finding {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub references: Vec<String>,
 }
+
+/// The version of the scan JSON schema. Minor versions only add optional fields.
+pub const SCAN_SCHEMA_VERSION: &str = "1.0";
+
+/// Which vulnerability database a scan used.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DatabaseInfo {
+    pub generation: u64,
+    /// When the database was built, RFC 3339.
+    pub built_at: String,
+    pub records: u64,
+}
+
+/// The result of `strata scan`: the scanned target's SBOM and the findings in it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScanReport {
+    /// `"1.0"` for documents written by this version ([`SCAN_SCHEMA_VERSION`]).
+    pub schema_version: String,
+    /// The scanned target, its distribution and packages, as `strata sbom` reports them.
+    pub sbom: crate::Sbom,
+    pub database: DatabaseInfo,
+    /// Findings after `--severity` and `--ignore-unfixed` filters, most severe first.
+    pub findings: Vec<Finding>,
+}
+
+impl ScanReport {
+    /// Finding counts per severity, most severe first, omitting zeros.
+    pub fn counts(&self) -> Vec<(Severity, usize)> {
+        Severity::ALL
+            .iter()
+            .rev()
+            .map(|s| {
+                (
+                    *s,
+                    self.findings.iter().filter(|f| f.severity == *s).count(),
+                )
+            })
+            .filter(|(_, n)| *n > 0)
+            .collect()
+    }
+}

@@ -1,0 +1,122 @@
+//! `strata scan`: catalog a target, match its packages against the vulnerability
+//! database, filter, print, and gate.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, anyhow};
+use strata_catalog::Cataloger;
+use strata_report::{ScanFormat, write_scan};
+use strata_types::{DatabaseInfo, FixState, SCAN_SCHEMA_VERSION, ScanReport, Severity};
+use strata_vulndb::Database;
+
+use crate::ImageArgs;
+use crate::output::Output;
+use crate::sbom_cmd::{ImageFiles, build_sbom, open};
+
+#[derive(Debug, clap::Args)]
+pub struct ScanArgs {
+    /// The image or directory: a `docker save` tarball, `oci:PATH`, `docker:NAME[:TAG]`,
+    /// `registry:HOST/REPO:TAG`, `dir:PATH`.
+    pub target: String,
+    /// Output format: table, json.
+    #[arg(short, long, default_value = "table", env = "STRATA_FORMAT")]
+    pub format: String,
+    /// Write the report to FILE instead of stdout (atomically: all or nothing).
+    #[arg(short, long, value_name = "FILE", env = "STRATA_OUTPUT")]
+    pub output: Option<PathBuf>,
+    /// Report only these severities (comma-separated: critical,high,medium,low,negligible,unknown).
+    #[arg(long, value_delimiter = ',', env = "STRATA_SEVERITY")]
+    pub severity: Vec<String>,
+    /// Fail (exit code 1, or --exit-code) when a reported finding is at or above this
+    /// severity. `unknown` ranks lowest: `--fail-on unknown` fails on any finding.
+    #[arg(long, value_name = "SEVERITY", env = "STRATA_FAIL_ON")]
+    pub fail_on: Option<String>,
+    /// The exit code for a failed gate.
+    #[arg(long, default_value_t = 1, value_name = "N", env = "STRATA_EXIT_CODE")]
+    pub exit_code: u8,
+    /// Hide findings that have no fixed version yet.
+    #[arg(long, env = "STRATA_IGNORE_UNFIXED")]
+    pub ignore_unfixed: bool,
+    /// The vulnerability database directory (default: $STRATA_DB_DIR, else
+    /// $XDG_CACHE_HOME/strata/db).
+    #[arg(long, value_name = "DIR", env = "STRATA_DB_DIR")]
+    pub db: Option<PathBuf>,
+    #[command(flatten)]
+    pub image: ImageArgs,
+}
+
+fn parse_severity(s: &str) -> Result<Severity> {
+    s.parse::<Severity>().map_err(|e| anyhow!("{e}"))
+}
+
+pub fn run(args: &ScanArgs) -> Result<ExitCode> {
+    let format: ScanFormat = args.format.parse()?;
+    let keep: Vec<Severity> = args
+        .severity
+        .iter()
+        .map(|s| parse_severity(s).with_context(|| "--severity"))
+        .collect::<Result<_>>()?;
+    let fail_on = args
+        .fail_on
+        .as_deref()
+        .map(|s| parse_severity(s).context("--fail-on"))
+        .transpose()?;
+    let db_dir = args
+        .db
+        .clone()
+        .or_else(strata_vulndb::default_db_dir)
+        .ok_or_else(|| anyhow!("no database directory: pass --db DIR or set STRATA_DB_DIR"))?;
+    // Open the database before reading the image: a missing database fails fast.
+    let db = Database::open(&db_dir).with_context(|| {
+        format!(
+            "no usable vulnerability database in {}; create one with `strata db import PATH...` or `strata db update`",
+            db_dir.display()
+        )
+    })?;
+    let status = db.status()?;
+
+    let cataloger = Cataloger::all();
+    let image = open(&args.target, &args.image, &cataloger)?;
+    let catalog = cataloger.catalog(&ImageFiles(&image));
+    let sbom = build_sbom(&args.target, &image, catalog)?;
+    let matches = strata_match::match_packages(&db, sbom.distro.as_ref(), &sbom.packages)?;
+    for w in &matches.warnings {
+        eprintln!("warning: {}: {}", w.package, w.message);
+    }
+    let findings = matches
+        .findings
+        .into_iter()
+        .filter(|f| keep.is_empty() || keep.contains(&f.severity))
+        .filter(|f| !(args.ignore_unfixed && f.fix_state != FixState::Fixed))
+        .collect();
+    let report = ScanReport {
+        schema_version: SCAN_SCHEMA_VERSION.to_owned(),
+        sbom,
+        database: DatabaseInfo {
+            generation: status.generation,
+            built_at: status.built_at,
+            records: status.records,
+        },
+        findings,
+    };
+    let mut out = Output::open(args.output.as_deref())?;
+    let color = out.is_terminal();
+    write_scan(&report, format, color, out.writer())?;
+    out.finish()?;
+
+    if let Some(threshold) = fail_on {
+        let failing = report
+            .findings
+            .iter()
+            .filter(|f| f.severity >= threshold)
+            .count();
+        if failing > 0 {
+            eprintln!(
+                "gate failed: {failing} finding(s) at or above {threshold} (--fail-on {threshold})"
+            );
+            return Ok(ExitCode::from(args.exit_code));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,180 @@
+//! Matching: which vulnerabilities affect which installed packages.
+//!
+//! Each package is looked up under the OSV ecosystem and name its advisories use —
+//! distro packages by source package (dpkg) or origin (apk) and by release, language
+//! packages by registry name — and its version is checked against every affected
+//! entry's ranges. Advisories that are aliases of each other (a CVE, its GHSA, the
+//! distro's DSA) collapse into one finding that lists every id.
+
+mod ecosystem;
+mod severity;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use strata_types::{Distro, Finding, FixState, Package};
+use strata_vulndb::{AffectedEntry, Database, Verdict};
+
+pub use ecosystem::{Query, queries_for};
+pub use severity::choose_severity;
+
+/// A problem that kept one package or one advisory from being matched. The scan
+/// reports it and goes on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatchWarning {
+    pub package: String,
+    pub message: String,
+}
+
+/// Errors that stop matching altogether.
+#[derive(Debug, thiserror::Error)]
+pub enum MatchError {
+    #[error(transparent)]
+    Database(#[from] strata_vulndb::Error),
+}
+
+/// The findings for a set of packages.
+#[derive(Debug, Default)]
+pub struct Matches {
+    pub findings: Vec<Finding>,
+    pub warnings: Vec<MatchWarning>,
+    /// Packages for which no advisory source exists (an unsupported distribution).
+    pub unsupported: Vec<String>,
+}
+
+/// Matches `packages` (from an image whose distribution is `distro`) against `db`.
+pub fn match_packages(
+    db: &Database,
+    distro: Option<&Distro>,
+    packages: &[Package],
+) -> Result<Matches, MatchError> {
+    let mut out = Matches::default();
+    for package in packages {
+        let queries = queries_for(package, distro);
+        if queries.is_empty() {
+            out.unsupported.push(package.purl.clone());
+            continue;
+        }
+        // One hit per record: a record may list the package in several `affected`
+        // entries (one per release branch), whose fixed versions all count.
+        let mut hits: BTreeMap<String, (AffectedEntry, Vec<String>)> = BTreeMap::new();
+        for q in &queries {
+            for entry in db.affected_for(&q.ecosystem, &q.name)? {
+                match entry.affected.check(&q.version) {
+                    Ok(Verdict::Affected { fixed }) => match hits.get_mut(&entry.record_id) {
+                        Some((_, known)) => known.extend(fixed),
+                        None => {
+                            hits.insert(entry.record_id.clone(), (entry, fixed));
+                        }
+                    },
+                    Ok(Verdict::NotAffected | Verdict::Unknown) => {}
+                    Err(e) => out.warnings.push(MatchWarning {
+                        package: package.purl.clone(),
+                        message: format!(
+                            "{}: cannot compare version {:?}: {e}",
+                            entry.record_id, q.version
+                        ),
+                    }),
+                }
+            }
+        }
+        out.findings.extend(collapse(
+            package,
+            &queries[0].version,
+            hits.into_values().collect(),
+        ));
+    }
+    out.findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.package.name.cmp(&b.package.name))
+            .then_with(|| a.package.version.cmp(&b.package.version))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    Ok(out)
+}
+
+/// Groups one package's matching advisories by vulnerability (advisories sharing an
+/// id or alias are one vulnerability) and builds a finding per group.
+fn collapse(
+    package: &Package,
+    version: &str,
+    hits: Vec<(AffectedEntry, Vec<String>)>,
+) -> Vec<Finding> {
+    // Union-find over advisory indexes, joined through shared ids.
+    let mut parent: Vec<usize> = (0..hits.len()).collect();
+    fn find(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    let mut owner: BTreeMap<&str, usize> = BTreeMap::new();
+    for (i, (entry, _)) in hits.iter().enumerate() {
+        for id in std::iter::once(&entry.record_id).chain(&entry.aliases) {
+            match owner.get(id.as_str()) {
+                Some(&j) => {
+                    let (a, b) = (find(&mut parent, i), find(&mut parent, j));
+                    parent[a] = b;
+                }
+                None => {
+                    owner.insert(id, i);
+                }
+            }
+        }
+    }
+    let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for i in 0..hits.len() {
+        let root = find(&mut parent, i);
+        groups.entry(root).or_default().push(i);
+    }
+    groups
+        .into_values()
+        .map(|members| {
+            let mut ids = BTreeSet::new();
+            let mut advisories = Vec::new();
+            let mut fixed = BTreeSet::new();
+            let mut summary = None;
+            let mut entries = Vec::new();
+            for &i in &members {
+                let (entry, fixed_here) = &hits[i];
+                ids.insert(entry.record_id.clone());
+                ids.extend(entry.aliases.iter().cloned());
+                advisories.push(entry.record_id.clone());
+                fixed.extend(fixed_here.iter().cloned());
+                if summary.is_none() {
+                    summary.clone_from(&entry.summary);
+                }
+                entries.push(entry);
+            }
+            // The CVE names the vulnerability when there is one; else the first advisory.
+            let id = ids
+                .iter()
+                .find(|i| i.starts_with("CVE-"))
+                .cloned()
+                .unwrap_or_else(|| advisories[0].clone());
+            let aliases: Vec<String> = ids.into_iter().filter(|i| *i != id).collect();
+            let (severity, severity_source, cvss) =
+                choose_severity(package.package_type.is_os(), &entries);
+            let fixed_versions: Vec<String> = fixed.into_iter().collect();
+            Finding {
+                id,
+                aliases,
+                advisories,
+                package: package.clone(),
+                installed_version: version.to_owned(),
+                fix_state: if fixed_versions.is_empty() {
+                    FixState::NotFixed
+                } else {
+                    FixState::Fixed
+                },
+                fixed_versions,
+                severity,
+                severity_source,
+                cvss,
+                summary,
+                references: Vec::new(),
+            }
+        })
+        .collect()
+}
