@@ -13,10 +13,11 @@ pub fn docker_available() -> Option<()> {
 /// Pings the daemon (`docker version`), with the reason when it does not answer.
 pub fn check() -> Result<()> {
     crate::tool("docker", "docker.io")?;
-    let out = crate::cmd::output(&mut command(
-        "docker",
-        ["version", "--format", "{{.Server.Version}}"],
-    ))?;
+    let out = crate::cmd::output_within(
+        &mut command("docker", ["version", "--format", "{{.Server.Version}}"]),
+        std::time::Duration::from_secs(60),
+    )
+    .map_err(|e| Error::missing("the Docker daemon", e.to_string()))?;
     if out.status.success() {
         Ok(())
     } else {
@@ -30,13 +31,16 @@ pub fn check() -> Result<()> {
     }
 }
 
-/// True when the daemon has an image called `reference`.
-pub fn image_exists(reference: &str) -> Result<bool> {
+/// The id of the daemon's image called `reference`, `None` when there is none.
+pub fn image_id(reference: &str) -> Result<Option<String>> {
     let out = crate::cmd::output(&mut command(
         "docker",
         ["image", "inspect", "--format", "{{.Id}}", reference],
     ))?;
-    Ok(out.status.success())
+    Ok(out
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string()))
 }
 
 /// `docker import TAR REFERENCE`.

@@ -9,9 +9,9 @@
 //! | [`rpm`] | `strata-test/rpm:8` | tiny rpms made with `rpmbuild`, installed with `rpm --root R -i --nodeps` into a sqlite rpmdb, Rocky os-release, `docker import` |
 //!
 //! Each image is cached under [`crate::cache_dir`] as a directory holding `image.tar` (the
-//! `docker save` archive) and `rootfs/` (the merged file system, from `docker export`).
-//! When the daemon lost the image (a fresh daemon, `docker system prune`), it is loaded
-//! back from `image.tar`. Set `STRATA_DEBIAN_MIRROR` to use another Debian mirror and
+//! `docker save` archive), `rootfs/` (the merged file system, from `docker export`),
+//! `image_id` and `diff_ids`. When the daemon lost the image (a fresh daemon, `docker system
+//! prune`) or the tag now names another image, it is loaded back from `image.tar`. Set `STRATA_DEBIAN_MIRROR` to use another Debian mirror and
 //! `STRATA_MINBASE_SEED` to a minbase rootfs tarball to skip one `mmdebstrap` run (an empty
 //! value disables the default seed `/var/cache/strata-dev/minbase.tar`).
 
@@ -24,7 +24,7 @@ use crate::truth::{self, Package};
 use crate::{Error, Result, docker, require};
 
 /// Bump when a recipe changes so that stale cached images are rebuilt.
-const RECIPE_VERSION: &str = "v1";
+const RECIPE_VERSION: &str = "v2";
 
 /// The package manager whose database an image carries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,6 +46,8 @@ pub struct TestImage {
     pub kind: ImageKind,
     /// The image's layer diff ids, bottom first.
     pub diff_ids: Vec<String>,
+    /// The image id (`sha256:<config digest>`).
+    pub image_id: String,
     /// The cache directory of this image.
     pub dir: PathBuf,
 }
@@ -188,14 +190,16 @@ impl TestImage {
         crate::cmd::read_to_string(&dir.join("syft.json"))
     }
 
-    /// Makes sure the Docker daemon has this image (loads `image.tar` when not).
+    /// Makes sure the Docker daemon has this image under its reference: loads `image.tar`
+    /// when the daemon lacks it or when the tag points at another image (someone else
+    /// imported or built the same name).
     pub fn ensure_loaded(&self) -> Result<()> {
-        if docker::image_exists(&self.reference)? {
+        if docker::image_id(&self.reference)?.as_deref() == Some(self.image_id.as_str()) {
             return Ok(());
         }
         let cache = crate::cache_dir()?;
         let _lock = cache::lock(&cache, "docker-load")?;
-        if !docker::image_exists(&self.reference)? {
+        if docker::image_id(&self.reference)?.as_deref() != Some(self.image_id.as_str()) {
             docker::load(&self.archive)?;
         }
         Ok(())
@@ -238,6 +242,12 @@ fn mirror() -> String {
 /// Common tail of every recipe: the image `reference` exists in the daemon; save and export
 /// it into `dir`.
 fn save_and_export(reference: &str, dir: &Path) -> Result<()> {
+    let id = docker::image_id(reference)?
+        .ok_or_else(|| Error::invalid(reference, "not in the Docker daemon after building it"))?;
+    write_file(&dir.join("image_id"), format!("{id}\n"))?;
+    let mut layers = docker::diff_ids(reference)?.join("\n");
+    layers.push('\n');
+    write_file(&dir.join("diff_ids"), layers)?;
     docker::save(reference, &dir.join("image.tar"))?;
     let rootfs = dir.join("rootfs");
     std::fs::create_dir_all(&rootfs).map_err(|e| Error::io(&rootfs, e))?;
@@ -255,16 +265,17 @@ where
         recipe(tmp)?;
         save_and_export(reference, tmp)
     })?;
-    let mut image = TestImage {
+    let read = |file: &str| crate::cmd::read_to_string(&dir.join(file));
+    let image = TestImage {
         reference: reference.to_string(),
         archive: dir.join("image.tar"),
         rootfs: dir.join("rootfs"),
         kind,
-        diff_ids: Vec::new(),
+        diff_ids: read("diff_ids")?.lines().map(str::to_string).collect(),
+        image_id: read("image_id")?.trim().to_string(),
         dir,
     };
     image.ensure_loaded()?;
-    image.diff_ids = docker::diff_ids(reference)?;
     Ok(image)
 }
 

@@ -107,22 +107,37 @@ impl SynthLayer {
 
 /// A Debian 12 root file system layer with two packages in `var/lib/dpkg/status`.
 pub fn debian_layer() -> Result<Vec<u8>> {
+    debian_layer_for("amd64")
+}
+
+/// [`debian_layer`] for the dpkg architecture `arch` (`amd64`, `arm64`, ...).
+pub fn debian_layer_for(arch: &str) -> Result<Vec<u8>> {
+    let status = format!(
+        "Package: base-files\nStatus: install ok installed\nPriority: required\nSection: admin\n\
+         Maintainer: Santiago Vila <sanvila@debian.org>\nArchitecture: {arch}\nVersion: 12.4+deb12u5\n\
+         Description: Debian base system miscellaneous files\n\n\
+         Package: libc6\nStatus: install ok installed\nPriority: optional\nSection: libs\n\
+         Maintainer: GNU Libc Maintainers <debian-glibc@lists.debian.org>\nArchitecture: {arch}\n\
+         Multi-Arch: same\nSource: glibc\nVersion: 2.36-9+deb12u4\n\
+         Description: GNU C Library: Shared libraries\n"
+    );
     tar_of(&[
         (
             "etc/os-release",
             b"PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\nVERSION_CODENAME=bookworm\nID=debian\n",
         ),
-        (
-            "var/lib/dpkg/status",
-            b"Package: base-files\nStatus: install ok installed\nPriority: required\nSection: admin\nMaintainer: Santiago Vila <sanvila@debian.org>\nArchitecture: amd64\nVersion: 12.4+deb12u5\nDescription: Debian base system miscellaneous files\n\nPackage: libc6\nStatus: install ok installed\nPriority: optional\nSection: libs\nMaintainer: GNU Libc Maintainers <debian-glibc@lists.debian.org>\nArchitecture: amd64\nMulti-Arch: same\nSource: glibc\nVersion: 2.36-9+deb12u4\nDescription: GNU C Library: Shared libraries\n",
-        ),
+        ("var/lib/dpkg/status", status.as_bytes()),
     ])
 }
 
 fn config_json(layers: &[SynthLayer]) -> Vec<u8> {
+    config_json_for("amd64", layers)
+}
+
+fn config_json_for(arch: &str, layers: &[SynthLayer]) -> Vec<u8> {
     let diff_ids: Vec<&str> = layers.iter().map(|l| l.diff_id.as_str()).collect();
     serde_json::json!({
-        "architecture": "amd64",
+        "architecture": arch,
         "os": "linux",
         "config": {},
         "rootfs": {"type": "layers", "diff_ids": diff_ids},
@@ -161,20 +176,89 @@ pub fn docker_archive(path: &Path, tag: &str, layers: &[SynthLayer]) -> Result<V
 /// Writes an OCI image layout (`oci-layout`, `index.json`, `blobs/sha256/...`) into `dir`,
 /// tagged `test`.
 pub fn oci_layout(dir: &Path, layers: &[SynthLayer]) -> Result<()> {
-    let blob = |digest: &str, bytes: &[u8]| {
-        write_file(
-            &dir.join("blobs/sha256")
-                .join(digest.trim_start_matches("sha256:")),
-            bytes,
-        )
-    };
-    let config = config_json(layers);
+    let manifest = write_image(dir, "amd64", layers)?;
+    let index = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [{
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": manifest.0, "size": manifest.1,
+            "annotations": {"org.opencontainers.image.ref.name": "test"},
+        }],
+    });
+    write_layout(dir, &index)
+}
+
+/// Writes a multi-platform OCI image layout into `dir` with one linux image per
+/// `(arch, layers)`. With `nested`, `index.json` names one inner image index tagged `test`
+/// that lists the images (as `skopeo copy --all` and containerd write it); without,
+/// `index.json` lists the images itself, untagged.
+pub fn oci_layout_multi(
+    dir: &Path,
+    images: &[(&str, Vec<SynthLayer>)],
+    nested: bool,
+) -> Result<()> {
+    let mut manifests = Vec::new();
+    for (arch, layers) in images {
+        let (digest, size) = write_image(dir, arch, layers)?;
+        manifests.push(serde_json::json!({
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": digest, "size": size,
+            "platform": {"os": "linux", "architecture": arch},
+        }));
+    }
+    if !nested {
+        let index = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": manifests,
+        });
+        return write_layout(dir, &index);
+    }
+    let inner = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": manifests,
+    })
+    .to_string()
+    .into_bytes();
+    let inner_digest = sha256(&inner);
+    write_blob(dir, &inner_digest, &inner)?;
+    let index = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [{
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "digest": inner_digest, "size": inner.len(),
+            "annotations": {"org.opencontainers.image.ref.name": "test"},
+        }],
+    });
+    write_layout(dir, &index)
+}
+
+fn write_blob(dir: &Path, digest: &str, bytes: &[u8]) -> Result<()> {
+    write_file(
+        &dir.join("blobs/sha256")
+            .join(digest.trim_start_matches("sha256:")),
+        bytes,
+    )
+}
+
+fn write_layout(dir: &Path, index: &serde_json::Value) -> Result<()> {
+    write_file(&dir.join("index.json"), index.to_string())?;
+    write_file(&dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#)
+}
+
+/// Writes the config, layer and manifest blobs of one image; returns the manifest's
+/// digest and size.
+fn write_image(dir: &Path, arch: &str, layers: &[SynthLayer]) -> Result<(String, usize)> {
+    let config = config_json_for(arch, layers);
     let config_digest = sha256(&config);
-    blob(&config_digest, &config)?;
+    write_blob(dir, &config_digest, &config)?;
     let mut descriptors = Vec::new();
     for l in layers {
         let d = l.digest();
-        blob(&d, &l.blob)?;
+        write_blob(dir, &d, &l.blob)?;
         descriptors.push(serde_json::json!({
             "mediaType": l.media_type, "digest": d, "size": l.blob.len(),
         }));
@@ -191,19 +275,8 @@ pub fn oci_layout(dir: &Path, layers: &[SynthLayer]) -> Result<()> {
     .to_string()
     .into_bytes();
     let manifest_digest = sha256(&manifest);
-    blob(&manifest_digest, &manifest)?;
-    let index = serde_json::json!({
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.index.v1+json",
-        "manifests": [{
-            "mediaType": "application/vnd.oci.image.manifest.v1+json",
-            "digest": manifest_digest, "size": manifest.len(),
-            "annotations": {"org.opencontainers.image.ref.name": "test"},
-        }],
-    })
-    .to_string();
-    write_file(&dir.join("index.json"), index)?;
-    write_file(&dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#)
+    write_blob(dir, &manifest_digest, &manifest)?;
+    Ok((manifest_digest, manifest.len()))
 }
 
 /// Copies the first `len` bytes of `src` to `dest`.

@@ -172,6 +172,8 @@ pub(crate) fn alpine_secdb(
                 Value::Array(items) => items.iter().filter_map(Value::as_str).collect(),
                 Value::String(s) => vec![s.as_str()],
                 Value::Null => Vec::new(),
+                // An empty map where a list was meant (`"2.8.0-r0": {}`) names no id.
+                Value::Object(m) if m.is_empty() => Vec::new(),
                 _ => {
                     problems.push(err(
                         format!("{path}.secfixes.{version}"),

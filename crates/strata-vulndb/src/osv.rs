@@ -541,6 +541,102 @@ fn parse_record_fields(o: &Map<String, Value>, id: &str) -> Result<Record, Recor
     })
 }
 
+fn severity_json(list: &[Severity]) -> Vec<Value> {
+    list.iter()
+        .filter(|s| s.kind != "rating")
+        .map(|s| serde_json::json!({"type": s.kind, "score": s.value}))
+        .collect()
+}
+
+impl Record {
+    /// The record as an OSV JSON document (used for records converted from distro feeds,
+    /// so that every stored record reads back through [`parse_record`]).
+    pub fn to_osv(&self) -> Value {
+        let mut o = Map::new();
+        o.insert("schema_version".into(), Value::from("1.6.0"));
+        o.insert("id".into(), Value::from(self.id.clone()));
+        o.insert("modified".into(), Value::from(self.modified.clone()));
+        for (key, v) in [
+            ("published", &self.published),
+            ("withdrawn", &self.withdrawn),
+            ("summary", &self.summary),
+        ] {
+            if let Some(v) = v {
+                o.insert(key.into(), Value::from(v.clone()));
+            }
+        }
+        o.insert("aliases".into(), Value::from(self.aliases.clone()));
+        let sev = severity_json(&self.severity);
+        if !sev.is_empty() {
+            o.insert("severity".into(), Value::Array(sev));
+        }
+        if let Some(r) = self
+            .severity
+            .iter()
+            .find(|s| s.kind == "rating" && s.source == "database_specific")
+        {
+            o.insert(
+                "database_specific".into(),
+                serde_json::json!({"severity": r.value}),
+            );
+        }
+        let affected: Vec<Value> = self
+            .affected
+            .iter()
+            .map(|a| {
+                let mut pkg = Map::new();
+                pkg.insert("ecosystem".into(), Value::from(a.ecosystem.clone()));
+                pkg.insert("name".into(), Value::from(a.name.clone()));
+                if let Some(p) = &a.purl {
+                    pkg.insert("purl".into(), Value::from(p.clone()));
+                }
+                let ranges: Vec<Value> = a
+                    .ranges
+                    .iter()
+                    .map(|r| {
+                        let events: Vec<Value> = r
+                            .events
+                            .iter()
+                            .map(|e| serde_json::to_value(e).unwrap_or(Value::Null))
+                            .collect();
+                        let mut rv = Map::new();
+                        rv.insert(
+                            "type".into(),
+                            serde_json::to_value(r.kind).unwrap_or(Value::Null),
+                        );
+                        if let Some(repo) = &r.repo {
+                            rv.insert("repo".into(), Value::from(repo.clone()));
+                        }
+                        rv.insert("events".into(), Value::Array(events));
+                        Value::Object(rv)
+                    })
+                    .collect();
+                let mut av = Map::new();
+                av.insert("package".into(), Value::Object(pkg));
+                av.insert("ranges".into(), Value::Array(ranges));
+                if !a.versions.is_empty() {
+                    av.insert("versions".into(), Value::from(a.versions.clone()));
+                }
+                let sev = severity_json(&a.severity);
+                if !sev.is_empty() {
+                    av.insert("severity".into(), Value::Array(sev));
+                }
+                for (key, v) in [
+                    ("ecosystem_specific", &a.ecosystem_specific),
+                    ("database_specific", &a.database_specific),
+                ] {
+                    if let Some(v) = v {
+                        av.insert(key.into(), v.clone());
+                    }
+                }
+                Value::Object(av)
+            })
+            .collect();
+        o.insert("affected".into(), Value::Array(affected));
+        Value::Object(o)
+    }
+}
+
 /// Parses JSON text into a value; errors carry line and column.
 pub fn parse_json(bytes: &[u8]) -> Result<Value, RecordError> {
     if bytes.len() > MAX_JSON_BYTES {
@@ -603,6 +699,13 @@ mod tests {
             }],
             "database_specific": {"severity": "HIGH"}
         })
+    }
+
+    #[test]
+    fn to_osv_round_trips() {
+        let r = parse_record(&rec()).unwrap();
+        let back = parse_record(&r.to_osv()).unwrap();
+        assert_eq!(back, r);
     }
 
     #[test]

@@ -439,7 +439,7 @@ impl Database {
         // Records converted from distro feeds are merged over all inputs, then written.
         let mut source_counts: BTreeMap<String, u64> = BTreeMap::new();
         for (_, (rec, source)) in converted {
-            let raw = serde_json::to_value(&rec).unwrap_or(Value::Null);
+            let raw = rec.to_osv();
             if writer.record(&rec, &raw, &source, &mut report, &mut opts.progress)? {
                 *source_counts.entry(source).or_default() += 1;
             }
@@ -576,14 +576,11 @@ impl Database {
             dir: self.dir.clone(),
             message: format!("record {id}: stored JSON unreadable: {e}"),
         })?;
-        // Feed-converted records are stored as the model itself; OSV ones as imported.
-        let record = match serde_json::from_value::<Record>(raw.clone()) {
-            Ok(r) => r,
-            Err(_) => osv::parse_record(&raw).map_err(|e| Error::Corrupt {
-                dir: self.dir.clone(),
-                message: format!("record {id}: {e}"),
-            })?,
-        };
+        // OSV records are stored as imported, feed records converted to OSV.
+        let record = osv::parse_record(&raw).map_err(|e| Error::Corrupt {
+            dir: self.dir.clone(),
+            message: format!("record {id}: {e}"),
+        })?;
         Ok(Some(StoredRecord {
             record,
             source,

@@ -12,15 +12,21 @@
 //! reports them like the others. Where a format marks them, the parser keeps the flag
 //! in [`LangEntry::dev`]; [`detect_entries`] returns it for callers that need it.
 
+mod binary;
 pub mod dotnet;
+pub mod gobin;
 pub mod golang;
+pub mod jar;
 pub mod java;
 pub mod node;
 pub mod php;
 pub mod python;
 pub mod ruby;
 pub mod rust;
+pub mod rustbin;
 mod yaml;
+
+pub use binary::{MAX_BINARY_SIZE, is_executable_location};
 
 use strata_types::purl::PurlBuilder;
 use strata_types::{Location, Package, PackageType};
@@ -57,6 +63,9 @@ pub fn detectors() -> Vec<Box<dyn Detector>> {
         Box::new(golang::GoModDetector),
         Box::new(java::GradleLockDetector),
         Box::new(java::PomXmlDetector),
+        Box::new(gobin::GoBinaryDetector),
+        Box::new(rustbin::RustAuditDetector),
+        Box::new(jar::JavaArchiveDetector),
     ]
 }
 
@@ -551,6 +560,89 @@ pub fn fuzz_lang_go(data: &[u8]) {
 /// gradle.lockfile and pom.xml.
 pub fn fuzz_lang_java(data: &[u8]) {
     fuzz_paths(&["/app/gradle.lockfile", "/app/pom.xml"], data);
+}
+
+/// Go build info: the bytes as a whole file, as the `.go.buildinfo` section of a
+/// well-formed ELF file (32- and 64-bit), and behind the build info magic.
+pub fn fuzz_go_buildinfo(data: &[u8]) {
+    use binary::elfwrite::{ElfSpec, build_elf};
+    let run = |bytes: &[u8]| {
+        let input = DetectInput {
+            path: "/usr/local/bin/x",
+            contents: bytes,
+            distro: None,
+        };
+        let _ = gobin::GoBinaryDetector.detect_with_warnings(&input);
+    };
+    run(data);
+    let mut magic = gobin::BUILDINFO_MAGIC.to_vec();
+    magic.extend_from_slice(data);
+    for is_64 in [false, true] {
+        run(&build_elf(
+            &ElfSpec::new(is_64, !is_64)
+                .section(".go.buildinfo", data, true)
+                .section(".data", data, true),
+        ));
+        run(&build_elf(
+            &ElfSpec::new(is_64, false)
+                .section(".go.buildinfo", &magic, true)
+                .section(".data", data, true)
+                .without_section_headers(),
+        ));
+    }
+}
+
+/// cargo-auditable data: the bytes as a whole file, as the raw `.dep-v0` section and
+/// zlib-compressed into it (to reach the JSON reader).
+pub fn fuzz_rust_audit(data: &[u8]) {
+    use std::io::Write;
+
+    use binary::elfwrite::{ElfSpec, build_elf};
+    let run = |bytes: &[u8]| {
+        let input = DetectInput {
+            path: "/usr/local/bin/x",
+            contents: bytes,
+            distro: None,
+        };
+        let _ = rustbin::RustAuditDetector.detect_with_warnings(&input);
+    };
+    run(data);
+    run(&build_elf(&ElfSpec::new(true, false).section(
+        rustbin::AUDIT_SECTION,
+        data,
+        false,
+    )));
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+    if z.write_all(data).is_ok()
+        && let Ok(compressed) = z.finish()
+    {
+        run(&build_elf(&ElfSpec::new(false, true).section(
+            rustbin::AUDIT_SECTION,
+            &compressed,
+            false,
+        )));
+    }
+}
+
+/// Java archives: the bytes as an archive, as the manifest and pom.properties of a
+/// well-formed one, and as an archive nested in one.
+pub fn fuzz_jar(data: &[u8]) {
+    use binary::zipwrite::build_zip;
+    let run = |bytes: &[u8]| {
+        let input = DetectInput {
+            path: "/app/x.war",
+            contents: bytes,
+            distro: None,
+        };
+        let _ = jar::JavaArchiveDetector.detect_with_warnings(&input);
+    };
+    run(data);
+    run(&build_zip(&[
+        ("META-INF/MANIFEST.MF", data, true),
+        ("META-INF/maven/g/a/pom.properties", data, false),
+    ]));
+    run(&build_zip(&[("META-INF/MANIFEST.MF", data, false)]));
+    run(&build_zip(&[("WEB-INF/lib/y-1.0.jar", data, true)]));
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 //! once while writing the test and pasted as a literal; for small line-based formats,
 //! by reading the file.
 
+mod binaries;
 mod catalog;
 mod dotnet;
 mod golang;

@@ -21,18 +21,29 @@ fn synthetic_archive_and_layout_are_valid() {
     let t = tmp();
     let tar = synth::debian_layer().unwrap();
     let archive = t.path().join("ok.tar");
-    synth::docker_archive(&archive, "strata-test/synth:ok", &[SynthLayer::plain(tar.clone())])
-        .unwrap();
+    synth::docker_archive(
+        &archive,
+        "strata-test/synth:ok",
+        &[SynthLayer::plain(tar.clone())],
+    )
+    .unwrap();
     let layout = t.path().join("layout");
     synth::oci_layout(&layout, &[SynthLayer::gzip(&tar).unwrap()]).unwrap();
     for target in [s(&archive).to_string(), format!("oci:{}", s(&layout))] {
         let sbom = sbom_json(&target, &[]);
-        let names: Vec<_> = sbom.packages.iter().map(|p| p.package.name.as_str()).collect();
+        let names: Vec<_> = sbom
+            .packages
+            .iter()
+            .map(|p| p.package.name.as_str())
+            .collect();
         assert_eq!(names, ["base-files", "libc6"], "{target}");
         let libc = sbom.package("libc6").unwrap();
         assert_eq!(libc.package.version, "2.36-9+deb12u4");
         assert_eq!(libc.package.source_name, "glibc");
-        assert_eq!(libc.layer_diff_id.as_deref(), Some(synth::sha256(&tar).as_str()));
+        assert_eq!(
+            libc.layer_diff_id.as_deref(),
+            Some(synth::sha256(&tar).as_str())
+        );
         assert_distro(&target, &sbom, "debian", "12");
     }
 }
@@ -45,14 +56,22 @@ fn truncated_layer_in_docker_archive() {
     let big: Vec<u8> = (0..200_000u32).flat_map(|i| i.to_le_bytes()).collect();
     let second = SynthLayer::plain(synth::tar_of(&[("opt/big.bin", &big)]).unwrap());
     let archive = t.path().join("full.tar");
-    let paths = synth::docker_archive(&archive, "strata-test/synth:trunc", &[first, second.clone()])
-        .unwrap();
+    let paths = synth::docker_archive(
+        &archive,
+        "strata-test/synth:trunc",
+        &[first, second.clone()],
+    )
+    .unwrap();
     let len = std::fs::metadata(&archive).unwrap().len();
     let cut = t.path().join("truncated.tar");
     synth::truncate_copy(&archive, &cut, len - 400_000).unwrap();
     let run = strata(&["sbom", s(&cut), "--no-cache"]);
     assert_error("truncated docker archive", &run);
-    assert_names_layer("truncated docker archive", &run, &[&paths[1], &second.diff_id]);
+    assert_names_layer(
+        "truncated docker archive",
+        &run,
+        &[&paths[1], &second.diff_id],
+    );
 }
 
 #[test]
@@ -81,7 +100,11 @@ fn corrupt_gzip_layer_in_oci_layout() {
     synth::oci_layout(&layout, std::slice::from_ref(&layer)).unwrap();
     let run = strata(&["sbom", &format!("oci:{}", s(&layout)), "--no-cache"]);
     assert_error("corrupt gzip layer", &run);
-    assert_names_layer("corrupt gzip layer", &run, &[&layer.digest(), &layer.diff_id]);
+    assert_names_layer(
+        "corrupt gzip layer",
+        &run,
+        &[&layer.digest(), &layer.diff_id],
+    );
 }
 
 #[test]
@@ -94,7 +117,11 @@ fn gzip_layer_cut_short_in_oci_layout() {
     synth::oci_layout(&layout, std::slice::from_ref(&layer)).unwrap();
     let run = strata(&["sbom", &format!("oci:{}", s(&layout)), "--no-cache"]);
     assert_error("gzip layer cut short", &run);
-    assert_names_layer("gzip layer cut short", &run, &[&layer.digest(), &layer.diff_id]);
+    assert_names_layer(
+        "gzip layer cut short",
+        &run,
+        &[&layer.digest(), &layer.diff_id],
+    );
 }
 
 #[test]
@@ -104,8 +131,8 @@ fn diff_id_mismatch_in_docker_archive() {
     let declared = synth::sha256(b"not this layer");
     layer.diff_id = declared.clone();
     let archive = t.path().join("mismatch.tar");
-    let paths = synth::docker_archive(&archive, "strata-test/synth:mismatch", &[layer.clone()])
-        .unwrap();
+    let paths =
+        synth::docker_archive(&archive, "strata-test/synth:mismatch", &[layer.clone()]).unwrap();
     let run = strata(&["sbom", s(&archive), "--no-cache"]);
     assert_error("diff id mismatch", &run);
     assert_names_layer("diff id mismatch", &run, &[&paths[0], &declared]);

@@ -45,7 +45,11 @@ fn cyclonedx_purls(doc: &Value) -> BTreeSet<String> {
 
 /// Purls of an SPDX 2.x document's packages (`externalRefs` of type `purl`).
 fn spdx_purls(doc: &Value) -> BTreeSet<String> {
-    assert!(doc["spdxVersion"].as_str().unwrap().starts_with("SPDX-2."), "{}", doc["spdxVersion"]);
+    assert!(
+        doc["spdxVersion"].as_str().unwrap().starts_with("SPDX-2."),
+        "{}",
+        doc["spdxVersion"]
+    );
     doc["packages"]
         .as_array()
         .unwrap()
@@ -70,8 +74,10 @@ fn check_formats(target: &str) {
     let table = run_format(target, "table");
     for p in &sbom.packages {
         assert!(
-            table.lines().any(|l| l.split_whitespace().any(|w| w == p.package.name)
-                && l.contains(&p.package.version)),
+            table
+                .lines()
+                .any(|l| l.split_whitespace().any(|w| w == p.package.name)
+                    && l.contains(&p.package.version)),
             "table has no row for {} {}",
             p.package.name,
             p.package.version
@@ -96,7 +102,15 @@ fn output_file_has_the_same_report_as_stdout() {
     let t = TempDir::new("cli-output").unwrap();
     let target = synthetic_archive(&t);
     let out = t.path().join("report.json");
-    let run = strata(&["sbom", &target, "--format", "json", "--no-cache", "-o", s(&out)]);
+    let run = strata(&[
+        "sbom",
+        &target,
+        "--format",
+        "json",
+        "--no-cache",
+        "-o",
+        s(&out),
+    ]);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     assert_eq!(run.stdout, "", "-o must keep stdout clean");
     let from_file: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();

@@ -9,5 +9,6 @@
 mod bad_input;
 mod formats;
 mod os_images;
+mod platforms;
 mod support;
 mod targets;

@@ -16,13 +16,17 @@ fn minbase_archive_matches_dpkg_and_syft() {
     assert_all_in_layer("minbase", &sbom, &img.diff_ids[0]);
     for p in &sbom.packages {
         assert!(
-            p.purl.starts_with(&format!("pkg:deb/debian/{}@", p.package.name)),
+            p.purl
+                .starts_with(&format!("pkg:deb/debian/{}@", purl_escape(&p.package.name))),
             "purl {}",
             p.purl
         );
         assert_eq!(
             p.locations,
-            vec![("/var/lib/dpkg/status".to_string(), Some(img.diff_ids[0].clone()))],
+            vec![(
+                "/var/lib/dpkg/status".to_string(),
+                Some(img.diff_ids[0].clone())
+            )],
             "locations of {}",
             p.package.name
         );
@@ -32,7 +36,9 @@ fn minbase_archive_matches_dpkg_and_syft() {
 
 #[test]
 fn large_archive_matches_dpkg_and_syft() {
-    let Some(img) = images::debian_large() else { return };
+    let Some(img) = images::debian_large() else {
+        return;
+    };
     let sbom = sbom_json(s(&img.archive), &[]);
     let want = img.expected_packages().unwrap();
     assert!(want.len() > 280, "{}", want.len());
@@ -71,7 +77,10 @@ pub fn check_layered(ctx: &str, sbom: &truth::StrataSbom, img: &strata_testkit::
         );
     }
     for gone in layered_layout::REMOVED {
-        assert!(sbom.package(gone).is_none(), "{ctx}: purged {gone} reported");
+        assert!(
+            sbom.package(gone).is_none(),
+            "{ctx}: purged {gone} reported"
+        );
     }
     // The status file every package is read from is the last one written (dpkg --purge).
     let last = &img.diff_ids[layered_layout::PURGE_LAYER];
@@ -92,7 +101,8 @@ fn apk_archive_matches_database_and_syft() {
     assert_all_in_layer("apk", &sbom, &img.diff_ids[0]);
     for p in &sbom.packages {
         assert!(
-            p.purl.starts_with(&format!("pkg:apk/alpine/{}@", p.package.name)),
+            p.purl
+                .starts_with(&format!("pkg:apk/alpine/{}@", purl_escape(&p.package.name))),
             "purl {}",
             p.purl
         );
@@ -111,7 +121,11 @@ fn rpm_archive_matches_rpm_and_syft() {
     let mut got: Vec<_> = sbom
         .packages
         .iter()
-        .map(|p| p.rpm.clone().unwrap_or_else(|| panic!("{} has no rpm{{}}", p.package.name)))
+        .map(|p| {
+            p.rpm
+                .clone()
+                .unwrap_or_else(|| panic!("{} has no rpm{{}}", p.package.name))
+        })
         .collect();
     got.sort();
     assert_eq!(got, truth::rpm_fields(&img.rootfs).unwrap());
@@ -119,7 +133,10 @@ fn rpm_archive_matches_rpm_and_syft() {
     assert_eq!(hello.package.version, "2:1.2.3-4.el8");
     assert_eq!(
         hello.locations,
-        vec![("/var/lib/rpm/rpmdb.sqlite".to_string(), Some(img.diff_ids[0].clone()))]
+        vec![(
+            "/var/lib/rpm/rpmdb.sqlite".to_string(),
+            Some(img.diff_ids[0].clone())
+        )]
     );
     assert_agrees_with_syft("rpm", &sbom, &img);
 }

@@ -12,7 +12,9 @@ use crate::support::*;
 #[test]
 fn minbase_oci_gzip_layout() {
     let Some(img) = images::minbase() else { return };
-    let Some(layout) = strata_testkit::require(img.oci_layout("gzip")) else { return };
+    let Some(layout) = strata_testkit::require(img.oci_layout("gzip")) else {
+        return;
+    };
     let sbom = sbom_json(&format!("oci:{}", s(&layout)), &[]);
     assert_packages("minbase oci gzip", &sbom, &img.expected_packages().unwrap());
     assert_distro("minbase oci gzip", &sbom, "debian", "12");
@@ -20,10 +22,35 @@ fn minbase_oci_gzip_layout() {
     assert_all_in_layer("minbase oci gzip", &sbom, &img.diff_ids[0]);
 }
 
+/// `oci:` also takes an OCI layout packed into a tar file.
+#[test]
+fn minbase_oci_layout_tarball() {
+    let Some(img) = images::minbase() else { return };
+    let Some(layout) = strata_testkit::require(img.oci_layout("gzip")) else {
+        return;
+    };
+    let t = strata_testkit::cache::TempDir::new("cli-oci-tar").unwrap();
+    let tar = t.path().join("layout.tar");
+    strata_testkit::cmd::run(
+        std::process::Command::new("tar")
+            .arg("-cf")
+            .arg(&tar)
+            .arg("-C")
+            .arg(&layout)
+            .arg("."),
+    )
+    .unwrap();
+    let sbom = sbom_json(&format!("oci:{}", s(&tar)), &[]);
+    assert_packages("minbase oci tar", &sbom, &img.expected_packages().unwrap());
+    assert_all_in_layer("minbase oci tar", &sbom, &img.diff_ids[0]);
+}
+
 #[test]
 fn layered_oci_zstd_layout() {
     let Some(img) = images::layered() else { return };
-    let Some(layout) = strata_testkit::require(img.oci_layout("zstd")) else { return };
+    let Some(layout) = strata_testkit::require(img.oci_layout("zstd")) else {
+        return;
+    };
     let sbom = sbom_json(&format!("oci:{}", s(&layout)), &[]);
     check_layered("layered oci zstd", &sbom, &img);
 }
@@ -31,7 +58,9 @@ fn layered_oci_zstd_layout() {
 #[test]
 fn rpm_oci_uncompressed_layout() {
     let Some(img) = images::rpm() else { return };
-    let Some(layout) = strata_testkit::require(img.oci_layout("none")) else { return };
+    let Some(layout) = strata_testkit::require(img.oci_layout("none")) else {
+        return;
+    };
     let sbom = sbom_json(&format!("oci:{}", s(&layout)), &[]);
     assert_packages("rpm oci", &sbom, &img.expected_packages().unwrap());
 }
@@ -63,9 +92,17 @@ fn docker_daemon_unknown_image_is_an_error() {
     if strata_testkit::docker_available().is_none() {
         return;
     }
-    let run = strata(&["sbom", "docker:strata-test/no-such-image:none", "--no-cache"]);
+    let run = strata(&[
+        "sbom",
+        "docker:strata-test/no-such-image:none",
+        "--no-cache",
+    ]);
     assert_error("unknown docker image", &run);
-    assert!(run.stderr.contains("strata-test/no-such-image"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("strata-test/no-such-image"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -75,7 +112,11 @@ fn minbase_dir() {
     assert_packages("minbase dir:", &sbom, &img.expected_packages().unwrap());
     assert_distro("minbase dir:", &sbom, "debian", "12");
     for p in &sbom.packages {
-        assert_eq!(p.layer_diff_id, None, "dir: has no layers ({})", p.package.name);
+        assert_eq!(
+            p.layer_diff_id, None,
+            "dir: has no layers ({})",
+            p.package.name
+        );
     }
 }
 
@@ -84,6 +125,19 @@ fn layered_dir() {
     let Some(img) = images::layered() else { return };
     let sbom = sbom_json(&format!("dir:{}", s(&img.rootfs)), &[]);
     assert_packages("layered dir:", &sbom, &img.expected_packages().unwrap());
+}
+
+#[test]
+fn large_dir() {
+    let Some(img) = images::debian_large() else {
+        return;
+    };
+    let sbom = sbom_json(&format!("dir:{}", s(&img.rootfs)), &[]);
+    assert_packages(
+        "debian-large dir:",
+        &sbom,
+        &img.expected_packages().unwrap(),
+    );
 }
 
 #[test]
@@ -101,28 +155,55 @@ fn minbase_registry_without_auth() {
     let Some(reg) = Registry::start() else { return };
     let reference = reg.push(&img, "strata-test/minbase:bookworm").unwrap();
     let sbom = sbom_json(&format!("registry:{reference}"), &["--insecure"]);
-    assert_packages("minbase registry:", &sbom, &img.expected_packages().unwrap());
+    assert_packages(
+        "minbase registry:",
+        &sbom,
+        &img.expected_packages().unwrap(),
+    );
     assert_all_in_layer("minbase registry:", &sbom, &img.diff_ids[0]);
 }
 
 #[test]
 fn layered_registry_with_auth() {
     let Some(img) = images::layered() else { return };
-    let Some(reg) = Registry::start_with_auth("strata", "t0ps3cret") else { return };
+    let Some(reg) = Registry::start_with_auth("strata", "t0ps3cret") else {
+        return;
+    };
     let reference = reg.push(&img, "team/layered:1").unwrap();
     let target = format!("registry:{reference}");
     let sbom = sbom_json(
         &target,
-        &["--insecure", "--username", "strata", "--password", "t0ps3cret"],
+        &[
+            "--insecure",
+            "--username",
+            "strata",
+            "--password",
+            "t0ps3cret",
+        ],
     );
     check_layered("layered registry:", &sbom, &img);
 
     let wrong = strata(&[
-        "sbom", &target, "--format", "json", "--no-cache", "--insecure", "--username", "strata",
-        "--password", "wrong",
+        "sbom",
+        &target,
+        "--format",
+        "json",
+        "--no-cache",
+        "--insecure",
+        "--username",
+        "strata",
+        "--password",
+        "wrong",
     ]);
     assert_error("wrong registry password", &wrong);
-    let anonymous = strata(&["sbom", &target, "--format", "json", "--no-cache", "--insecure"]);
+    let anonymous = strata(&[
+        "sbom",
+        &target,
+        "--format",
+        "json",
+        "--no-cache",
+        "--insecure",
+    ]);
     assert_error("anonymous on an auth registry", &anonymous);
 }
 

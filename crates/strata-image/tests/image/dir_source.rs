@@ -67,23 +67,21 @@ fn captured_file_limit_and_missing_root() {
         },
         ..OpenOptions::uncached()
     };
-    let err = open_target(
+    // A file over the capture limit is skipped with a warning naming it; the scan goes on.
+    let fs = open_target(
         &format!("dir:{}", tmp.path().display()),
         &opts,
         &CapturePaths::new(["/big"]),
     )
-    .unwrap_err();
-    match err {
-        ImageError::Limit {
-            what, limit, path, ..
-        } => {
-            assert_eq!(
-                (what, limit, path.as_str()),
-                ("captured file size (bytes)", 1024, "/big")
-            );
-        }
-        other => panic!("unexpected {other}"),
-    }
+    .unwrap();
+    assert_eq!(
+        fs.meta.warnings,
+        ["/big: skipped: captured file size (bytes) over the limit of 1024"]
+    );
+    assert!(
+        fs.read("/big").is_err(),
+        "an oversized file must not be readable"
+    );
     let err = open_target(
         "dir:/nonexistent/strata",
         &OpenOptions::uncached(),

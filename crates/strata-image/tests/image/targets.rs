@@ -91,14 +91,17 @@ fn target_kinds() {
 }
 
 #[test]
-fn remote_targets_are_not_opened_here() {
-    let err = open_target(
-        "docker:debian:12",
-        &OpenOptions::uncached(),
-        &CapturePaths::new(["/x"]),
-    )
-    .unwrap_err();
-    assert!(matches!(err, ImageError::Target { .. }), "{err}");
+fn docker_target_of_an_absent_image_is_a_source_error() {
+    // With a daemon: "image not found"; without one: the socket error. Either way the
+    // error is the source's and names the reference.
+    let target = "docker:strata-test/no-such-image:absent";
+    let err =
+        open_target(target, &OpenOptions::uncached(), &CapturePaths::new(["/x"])).unwrap_err();
+    assert!(matches!(err, ImageError::Source { .. }), "{err}");
+    assert!(
+        err.to_string().contains("strata-test/no-such-image"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -194,3 +194,36 @@ fn oci_layouts_have_an_index() {
     }
     assert!(img.oci_layout("lz4").is_err());
 }
+
+/// When the tag names another image (someone imported the same name), the helper loads
+/// the cached image back, so `docker:` tests see what the truth was computed from.
+#[test]
+fn retagged_image_is_loaded_back() {
+    let Some(img) = images::apk() else { return };
+    let tmp = strata_testkit::cache::TempDir::new("retag").unwrap();
+    let tar = tmp.path().join("other.tar");
+    std::fs::write(
+        &tar,
+        strata_testkit::synth::tar_of(&[("etc/other", b"x")]).unwrap(),
+    )
+    .unwrap();
+    strata_testkit::docker::import(&tar, &img.reference).unwrap();
+    assert_ne!(
+        strata_testkit::docker::image_id(&img.reference)
+            .unwrap()
+            .as_deref(),
+        Some(img.image_id.as_str())
+    );
+    let again = images::apk().unwrap();
+    assert_eq!(again.image_id, img.image_id);
+    assert_eq!(
+        strata_testkit::docker::image_id(&img.reference)
+            .unwrap()
+            .as_deref(),
+        Some(img.image_id.as_str())
+    );
+    assert_eq!(
+        strata_testkit::docker::diff_ids(&img.reference).unwrap(),
+        img.diff_ids
+    );
+}

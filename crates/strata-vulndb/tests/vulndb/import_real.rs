@@ -193,6 +193,12 @@ fn alpine_secdb_entries_are_converted() {
             fixed: vec!["1.1.23-r2".into()]
         }
     );
+    // Converted records read back as OSV.
+    let stored = db.record("ALPINE-v3.11-CVE-2019-14697").unwrap().unwrap();
+    assert_eq!(stored.source, "alpine-secdb");
+    assert_eq!(stored.raw["affected"][0]["package"]["name"], "musl");
+    assert_eq!(stored.record.affected.len(), 1);
+    assert_eq!(stored.record.affected[0].ranges, e.affected.ranges);
     // The same CVE in another release is another record.
     let ids: Vec<String> = db
         .affected_for("Alpine:v3.10", "musl")
@@ -285,11 +291,64 @@ fn debian_tracker_snippet_is_converted() {
 fn other_fixture_archives_import_with_counted_warnings() {
     let Some(data) = vulndb_data() else { return };
     let (_d, r) = import(&[&data.join("distro/osvdev-and-osv-schema-fixtures.tar.zst")]);
-    // DSA-3029-1, UBUNTU-CVE-2025-38094, the RHSA OSV pair, RHSA-2022:0216 and the two
-    // debian tracker mock CVEs.
+    // DSA-3029-1, UBUNTU-CVE-2025-38094, the two RHSA OSV records, RHSA-2022:0216, and
+    // two CVEs of the Debian tracker mock (the third is "not affected" everywhere).
     assert_eq!(r.records, 7);
     assert_eq!(r.skipped.len(), 21);
     assert!(r.skipped.iter().all(|w| w.problem == Problem::Unrecognised));
+    let db = strata_vulndb::Database::open(_d.path()).unwrap();
+    assert!(db.record("DEBIAN-CVE-2014-1424").unwrap().is_none());
+    let bookworm = db.affected_for("Debian:12", "apparmor").unwrap();
+    let ids: Vec<&str> = bookworm.iter().map(|e| e.record_id.as_str()).collect();
+    assert_eq!(ids, vec!["DEBIAN-CVE-2016-1585", "DEBIAN-CVE-2017-6507"]);
+    // Open in bookworm: affected, no fix yet.
+    assert_eq!(
+        bookworm[0].affected.ranges[0].events,
+        vec![Event::Introduced("0".into())]
+    );
+    assert_eq!(
+        bookworm[0].affected.check("2.13.6-10").unwrap(),
+        strata_vulndb::Verdict::Affected { fixed: vec![] }
+    );
+    assert_eq!(
+        bookworm[0].affected.severity[0].rating.as_deref(),
+        Some("UNIMPORTANT")
+    );
+    // "not yet assigned" is no rating.
+    assert!(bookworm[1].affected.severity.is_empty());
+    let trixie = db.affected_for("Debian:13", "apparmor").unwrap();
+    assert_eq!(
+        trixie[0].affected.ranges[0].events,
+        vec![
+            Event::Introduced("0".into()),
+            Event::Fixed("3.0.12-1".into())
+        ]
+    );
+    drop(db);
+
+    // Alpine secdb as JSON (vuln-list-update's copies), including `packages: {}` and
+    // `"2.8.0-r0": {}`, which name nothing.
+    let (_d, r) = import(&[&data.join("distro/vuln-list-update-raw-fixtures.tar.zst")]);
+    assert_eq!(r.records, 5);
+    let eco: Vec<(&str, u64)> = r
+        .per_ecosystem
+        .iter()
+        .map(|(k, v)| (k.as_str(), *v))
+        .collect();
+    assert_eq!(
+        eco,
+        vec![("Alpine:edge", 2), ("Alpine:v3.11", 2), ("Alpine:v3.12", 1)]
+    );
+    assert_eq!(r.skipped.len(), 6, "{:#?}", r.skipped);
+    assert!(r.skipped.iter().all(|w| w.problem == Problem::Unrecognised));
+    let db = strata_vulndb::Database::open(_d.path()).unwrap();
+    let e = db.affected_for("Alpine:v3.11", "apache2").unwrap();
+    let ids: Vec<&str> = e.iter().map(|e| e.record_id.as_str()).collect();
+    assert_eq!(
+        ids,
+        vec!["ALPINE-v3.11-CVE-2018-1333", "ALPINE-v3.11-CVE-2018-8011"]
+    );
+    drop(db);
 
     let (_d, r) = import(&[&data.join("distro/trivy-db-vuln-list-fixtures.tar.zst")]);
     assert_eq!(r.records, 6);
