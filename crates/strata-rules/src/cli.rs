@@ -69,6 +69,18 @@ pub fn validate(files: &[PathBuf]) -> Validation {
     Validation { result, report }
 }
 
+/// The event types a rule can match, as a list, or as the complement when that is
+/// shorter (`all but execve,open`), so a negated condition stays readable.
+fn event_type_list(types: &[&str]) -> String {
+    let all = crate::evttypes::EVENT_TYPES;
+    let excluded: Vec<&str> = all.iter().copied().filter(|e| !types.contains(e)).collect();
+    if excluded.len() < types.len() {
+        format!("(all but {})", excluded.join(","))
+    } else {
+        types.join(",")
+    }
+}
+
 /// Renders `strata rules list`: one line per rule with priority, source, state and the
 /// event types it can match.
 pub fn list(result: &LoadResult) -> String {
@@ -77,10 +89,7 @@ pub fn list(result: &LoadResult) -> String {
         let types = match r.event_types() {
             _ if r.source != "syscall" => format!("({} events)", r.source),
             None => "(all)".to_string(),
-            Some(t) if t.len() > 12 => {
-                format!("(all but {})", crate::evttypes::EVENT_TYPES.len() - t.len())
-            }
-            Some(t) => t.join(","),
+            Some(t) => event_type_list(&t),
         };
         let _ = writeln!(
             s,

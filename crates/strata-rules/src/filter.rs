@@ -1635,7 +1635,7 @@ fn extract_raw<'a>(ev: &'a Event, x: &Extractor, buf: &'a mut String) -> V<'a> {
         F::ProcExeInoMtime => time_or_missing(p.exe_ino_mtime),
         F::ProcExeInoCtimeDurationProcStart => {
             if p.exe_ino_ctime > 0 && p.start_ts > 0 {
-                V::Int(p.start_ts as i64 - p.exe_ino_ctime as i64)
+                V::Int(saturating_diff(p.start_ts, p.exe_ino_ctime))
             } else {
                 V::Missing
             }
@@ -1906,20 +1906,41 @@ fn mount_str(buf: &mut String, m: &crate::event::Mount) {
 }
 
 fn time_or_missing(t: u64) -> V<'static> {
-    if t == 0 { V::Missing } else { V::Int(t as i64) }
+    if t == 0 {
+        V::Missing
+    } else {
+        V::Int(i64::try_from(t).unwrap_or(i64::MAX))
+    }
+}
+
+/// `a - b` as a signed number, saturating: event timestamps come from outside (replay
+/// files) and may be anything, so this must neither overflow nor wrap.
+fn saturating_diff(a: u64, b: u64) -> i64 {
+    let d = i128::from(a) - i128::from(b);
+    i64::try_from(d).unwrap_or(if d < 0 { i64::MIN } else { i64::MAX })
 }
 
 fn since(now: u64, start: u64) -> V<'static> {
     if start == 0 {
         V::Missing
     } else {
-        V::Int(now as i64 - start as i64)
+        V::Int(saturating_diff(now, start))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn time_differences_saturate_instead_of_overflowing() {
+        assert_eq!(saturating_diff(10, 3), 7);
+        assert_eq!(saturating_diff(3, 10), -7);
+        assert_eq!(saturating_diff(u64::MAX, 1), i64::MAX);
+        assert_eq!(saturating_diff(1, u64::MAX), i64::MIN);
+        assert!(matches!(since(u64::MAX, 1), V::Int(i64::MAX)));
+        assert!(matches!(time_or_missing(u64::MAX), V::Int(i64::MAX)));
+    }
 
     #[test]
     fn globbing() {

@@ -63,7 +63,8 @@ pub fn fuzz_rules_yaml(data: &[u8]) {
 /// The rules the events fuzz target evaluates.
 const FUZZ_RULES: &str = "- macro: m\n  condition: evt.type in (open, openat, execve)\n\
         - rule: r\n  desc: d\n  condition: m and (proc.aname[2] glob '*sh' or fd.name pmatch (/etc) \
-        or tolower(proc.cmdline) contains x or fd.sip in (10.0.0.0/8) or proc.env[HOME] exists)\n  \
+        or tolower(proc.cmdline) contains x or fd.sip in (10.0.0.0/8) or proc.env[HOME] exists \
+        or proc.duration > 5 or container.duration < 0 or proc.exe_ino.ctime_duration_proc_start > 1)\n  \
         output: '%evt.time %proc.cmdline %fd.name %b64(evt.buffer) %container.mount.dest[/]'\n  priority: INFO\n\
         - rule: k\n  desc: d\n  condition: ka.verb in (create, get) and (ka.req.pod.containers.image.repository in (a, b) \
         or jevt.value[/a/0/b] exists or ka.uri.param[x] = y or ka.user.groups intersects (g))\n  \

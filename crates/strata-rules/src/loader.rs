@@ -145,6 +145,52 @@ pub enum Code {
     UnknownEventType,
 }
 
+impl Code {
+    /// The advice given when the place that found the problem has nothing more specific:
+    /// every diagnostic carries a hint.
+    pub fn default_hint(self) -> &'static str {
+        match self {
+            Code::Io => "check that the path exists and is readable",
+            Code::YamlSyntax => "fix the YAML at the position shown (indentation, quoting, colons)",
+            Code::NotASequence => {
+                "a rules file is a YAML list of `- rule:`, `- macro:` and `- list:` items"
+            }
+            Code::ItemNotMapping => "each list item is a mapping such as `- rule: NAME`",
+            Code::UnknownItem => {
+                "items are rule, macro, list, required_engine_version or required_plugin_versions"
+            }
+            Code::MissingKey => "add the key with a non-empty value",
+            Code::InvalidValue => "see Falco's rules reference for the expected type of this key",
+            Code::UnknownKey => "remove the key or fix its spelling",
+            Code::AppendWithoutBase => {
+                "define the item in an earlier file, or load the file that defines it first"
+            }
+            Code::EngineVersion => "use a rules file written for an older Falco engine",
+            Code::PluginVersion => "remove the plugin requirement; strata has no such plugin",
+            Code::ConditionSyntax => "fix the condition at the position shown",
+            Code::UndefinedMacro => "define the macro or list before use, or fix its name",
+            Code::MacroLoop => "a macro must not refer to itself, directly or through other macros",
+            Code::UnknownField => {
+                "see docs/fields.md for the supported fields, or set skip-if-unknown-filter: true"
+            }
+            Code::InvalidCondition => {
+                "check that the operator suits the field's type and that values and regexes are valid"
+            }
+            Code::InvalidOutput => {
+                "output fields are written %field or %field[arg]; see docs/fields.md"
+            }
+            Code::InvalidException => {
+                "an exception has a name, fields (a field or a list of them), comps and values"
+            }
+            Code::UnknownSource => "strata evaluates the syscall and k8s_audit sources",
+            Code::NoEventTypeFilter => {
+                "restrict the condition with evt.type = ... or evt.type in (...) so it is indexed"
+            }
+            Code::UnknownEventType => "see docs/fields.md for the event type names",
+        }
+    }
+}
+
 /// One problem found while loading.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Diagnostic {
@@ -505,7 +551,7 @@ impl Loader {
             col: loc.col,
             item,
             message: message.into(),
-            hint: hint.map(str::to_string),
+            hint: Some(hint.unwrap_or_else(|| code.default_hint()).to_string()),
         });
     }
 

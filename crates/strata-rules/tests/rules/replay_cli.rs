@@ -234,6 +234,44 @@ fn list_shows_event_types() {
 }
 
 #[test]
+fn list_shows_wide_and_negated_event_type_sets_readably() {
+    let rules = "- rule: Not exec\n  desc: d\n  condition: evt.type != execve and proc.name = x\n  \
+                 output: o\n  priority: INFO\n\
+                 - rule: Many\n  desc: d\n  condition: evt.type in (open, openat, openat2, creat, \
+                 connect, accept, accept4, bind, execve, execveat, setuid, setgid, setresuid, \
+                 setresgid)\n  output: o\n  priority: INFO\n";
+    let listed = cli::list(&load_strs(&[("r.yaml", rules)]));
+    let lines: Vec<&str> = listed.lines().collect();
+    assert_eq!(lines.len(), 2, "{listed}");
+    assert!(
+        lines[0].ends_with("\tenabled\t(all but execve)"),
+        "{}",
+        lines[0]
+    );
+    let many = lines[1].rsplit('\t').next().unwrap();
+    let mut got: Vec<&str> = many.split(',').collect();
+    got.sort_unstable();
+    let mut want = vec![
+        "accept",
+        "accept4",
+        "bind",
+        "connect",
+        "creat",
+        "execve",
+        "execveat",
+        "open",
+        "openat",
+        "openat2",
+        "setgid",
+        "setresgid",
+        "setresuid",
+        "setuid",
+    ];
+    want.sort_unstable();
+    assert_eq!(got, want, "{}", lines[1]);
+}
+
+#[test]
 fn replay_file_errors() {
     let rules = tmp_file("r.yaml", RULES);
     let events = tmp_file("e.jsonl", EVENTS);
