@@ -96,4 +96,46 @@ pub struct ImageArgs {
     /// Registry password or token.
     #[arg(long, env = "STRATA_REGISTRY_PASSWORD", hide_env_values = true)]
     pub password: Option<String>,
+    /// Refuse a layer that unpacks to more than SIZE (a decompression bomb): bytes, or with
+    /// a K, M, G or T suffix (powers of 1024). Default 32G.
+    #[arg(long, env = "STRATA_MAX_LAYER_SIZE", value_name = "SIZE", value_parser = parse_size)]
+    pub max_layer_size: Option<u64>,
+}
+
+/// Parses `123`, `64K`, `8M`, `32G`, `1T` (also `8MiB`, `8MB`: both mean powers of 1024).
+fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(digits);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size (for example 512M or 32G)"))?;
+    let shift = match unit.trim().to_ascii_uppercase().as_str() {
+        "" | "B" => 0,
+        "K" | "KB" | "KIB" => 10,
+        "M" | "MB" | "MIB" => 20,
+        "G" | "GB" | "GIB" => 30,
+        "T" | "TB" | "TIB" => 40,
+        _ => return Err(format!("{s:?}: unknown unit {unit:?} (use K, M, G or T)")),
+    };
+    n.checked_mul(1u64 << shift)
+        .filter(|&v| v > 0)
+        .ok_or_else(|| format!("{s:?} is out of range"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("123"), Ok(123));
+        assert_eq!(parse_size("64K"), Ok(64 << 10));
+        assert_eq!(parse_size("8MiB"), Ok(8 << 20));
+        assert_eq!(parse_size("32g"), Ok(32 << 30));
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("12X").is_err());
+        assert!(parse_size("M").is_err());
+        assert!(parse_size("99999999999T").is_err());
+    }
 }

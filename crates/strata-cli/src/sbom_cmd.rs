@@ -32,7 +32,7 @@ pub fn run(args: &SbomArgs) -> Result<ExitCode> {
     let format: SbomFormat = args.format.parse()?;
     let cataloger = Cataloger::all();
     let image = open(&args.target, &args.image, &cataloger)?;
-    let catalog = cataloger.catalog(&ImageFiles(&image));
+    let catalog = catalog_image(&cataloger, &image)?;
     let sbom = build_sbom(&args.target, &image, catalog)?;
     let mut out = Output::open(args.output.as_deref())?;
     let options = ReportOptions {
@@ -72,10 +72,15 @@ pub fn open(target: &str, args: &ImageArgs, cataloger: &Cataloger) -> Result<Ima
         insecure: args.insecure,
         ..strata_image::registry::RegistryOptions::default()
     };
+    let mut limits = strata_image::Limits::default();
+    if let Some(max) = args.max_layer_size {
+        limits.max_layer_bytes = max;
+    }
     let opts = OpenOptions {
         platform,
         cache,
         registry,
+        limits,
         ..OpenOptions::default()
     };
     let capture = Capture(cataloger);
@@ -160,16 +165,38 @@ impl CaptureSpec for Capture<'_> {
     }
 }
 
+/// Runs the detectors over an opened image. A symlink loop on a path the scan reads
+/// (`/etc/os-release -> os-release`, say) is an error: the image is broken where it
+/// matters, and reporting "no distribution" instead would hide that.
+pub fn catalog_image(cataloger: &Cataloger, image: &ImageFs) -> Result<strata_catalog::Catalog> {
+    let files = ImageFiles {
+        fs: image,
+        loops: std::sync::Mutex::new(Vec::new()),
+    };
+    let catalog = cataloger.catalog(&files);
+    let loops = files.loops.into_inner().unwrap_or_else(|e| e.into_inner());
+    if let Some(e) = loops.into_iter().next() {
+        return Err(
+            anyhow::Error::from(e).context(format!("{}: reading the image", image.meta.reference))
+        );
+    }
+    Ok(catalog)
+}
+
 /// The image's captured files, as the catalog reads them.
-pub struct ImageFiles<'a>(pub &'a ImageFs);
+struct ImageFiles<'a> {
+    fs: &'a ImageFs,
+    /// Symlink loops met while reading, reported after cataloguing.
+    loops: std::sync::Mutex<Vec<strata_image::ImageError>>,
+}
 
 impl CapturedFiles for ImageFiles<'_> {
     fn captured_paths(&self) -> Vec<String> {
-        self.0.captured_paths().map(str::to_owned).collect()
+        self.fs.captured_paths().map(str::to_owned).collect()
     }
 
     fn versions(&self, path: &str) -> Vec<strata_catalog::FileVersion> {
-        let Some(history) = self.0.versions(path) else {
+        let Some(history) = self.fs.versions(path) else {
             return Vec::new();
         };
         let Some(last) = history.final_version else {
@@ -187,10 +214,18 @@ impl CapturedFiles for ImageFiles<'_> {
     }
 
     fn read(&self, path: &str) -> Option<Arc<[u8]>> {
-        self.0.read(path).ok().flatten().map(|v| v.data)
+        match self.fs.read(path) {
+            Ok(v) => v.map(|v| v.data),
+            Err(e @ strata_image::ImageError::SymlinkLoop { .. }) => {
+                self.loops.lock().unwrap_or_else(|e| e.into_inner()).push(e);
+                None
+            }
+            // A directory or an uncaptured entry where a file was expected reads as absent.
+            Err(_) => None,
+        }
     }
 
     fn layer_diff_id(&self, index: usize) -> Option<Digest> {
-        self.0.meta.layers.get(index).map(|l| l.diff_id.clone())
+        self.fs.meta.layers.get(index).map(|l| l.diff_id.clone())
     }
 }

@@ -12,7 +12,7 @@ use strata_vulndb::Database;
 
 use crate::ImageArgs;
 use crate::output::Output;
-use crate::sbom_cmd::{ImageFiles, build_sbom, open};
+use crate::sbom_cmd::{build_sbom, catalog_image, open};
 
 #[derive(Debug, clap::Args)]
 pub struct ScanArgs {
@@ -78,7 +78,7 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
 
     let cataloger = Cataloger::all();
     let image = open(&args.target, &args.image, &cataloger)?;
-    let catalog = cataloger.catalog(&ImageFiles(&image));
+    let catalog = catalog_image(&cataloger, &image)?;
     let sbom = build_sbom(&args.target, &image, catalog)?;
     let matches = strata_match::match_packages(&db, sbom.distro.as_ref(), &sbom.packages)?;
     for w in &matches.warnings {

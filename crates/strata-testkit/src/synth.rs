@@ -54,6 +54,63 @@ pub fn tar_of(files: &[(&str, &[u8])]) -> Result<Vec<u8>> {
     b.into_inner().map_err(|e| Error::io(Path::new("<tar>"), e))
 }
 
+/// One entry of [`tar_entries`]: unlike [`tar_of`], it writes exactly what it is given,
+/// including names that a well-behaved tar writer refuses.
+#[derive(Clone, Copy, Debug)]
+pub enum TarEntry<'a> {
+    File(&'a str, &'a [u8]),
+    Symlink(&'a str, &'a str),
+    /// A regular file whose name is copied into the header unchecked (`../x`, `/x`).
+    RawName(&'a str, &'a [u8]),
+}
+
+/// An uncompressed tar of exactly these entries, in order (no parent directories added).
+pub fn tar_entries(entries: &[TarEntry<'_>]) -> Result<Vec<u8>> {
+    let mut b = tar::Builder::new(Vec::new());
+    let io = |p: &str| {
+        let p = p.to_owned();
+        move |e| Error::io(Path::new(&p), e)
+    };
+    for e in entries {
+        let mut h = tar::Header::new_gnu();
+        h.set_mode(0o644);
+        h.set_mtime(0);
+        match *e {
+            TarEntry::File(p, data) => {
+                h.set_entry_type(tar::EntryType::Regular);
+                h.set_size(data.len() as u64);
+                b.append_data(&mut h, p, data).map_err(io(p))?;
+            }
+            TarEntry::Symlink(p, target) => {
+                h.set_entry_type(tar::EntryType::Symlink);
+                h.set_mode(0o777);
+                h.set_size(0);
+                b.append_link(&mut h, p, target).map_err(io(p))?;
+            }
+            TarEntry::RawName(p, data) => {
+                h.set_entry_type(tar::EntryType::Regular);
+                h.set_size(data.len() as u64);
+                let Some(gnu) = h.as_gnu_mut() else {
+                    return Err(Error::io(
+                        Path::new(p),
+                        std::io::Error::other("no GNU header"),
+                    ));
+                };
+                if p.len() > gnu.name.len() {
+                    return Err(Error::io(
+                        Path::new(p),
+                        std::io::Error::other("name too long"),
+                    ));
+                }
+                gnu.name[..p.len()].copy_from_slice(p.as_bytes());
+                h.set_cksum();
+                b.append(&h, data).map_err(io(p))?;
+            }
+        }
+    }
+    b.into_inner().map_err(|e| Error::io(Path::new("<tar>"), e))
+}
+
 /// gzip of `bytes`.
 pub fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());

@@ -25,6 +25,11 @@ pub struct Run {
 
 /// Runs `strata ARGS` with a timeout and captures everything.
 pub fn strata<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Run {
+    strata_with_env(args, &[])
+}
+
+/// [`strata`] with extra environment variables.
+pub fn strata_with_env<S: AsRef<std::ffi::OsStr>>(args: &[S], env: &[(&str, &Path)]) -> Run {
     let mut cmd = Command::new(STRATA);
     // The tests say what they mean on the command line; no environment may change it.
     for var in [
@@ -34,9 +39,11 @@ pub fn strata<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Run {
         "STRATA_INSECURE",
         "STRATA_REGISTRY_USERNAME",
         "STRATA_REGISTRY_PASSWORD",
+        "STRATA_MAX_LAYER_SIZE",
     ] {
         cmd.env_remove(var);
     }
+    cmd.envs(env.iter().map(|(k, v)| (*k, *v)));
     let mut child = cmd
         .args(args)
         .stdin(Stdio::null())
