@@ -100,6 +100,28 @@ pub struct ImageArgs {
     /// a K, M, G or T suffix (powers of 1024). Default 32G.
     #[arg(long, env = "STRATA_MAX_LAYER_SIZE", value_name = "SIZE", value_parser = parse_size)]
     pub max_layer_size: Option<u64>,
+    /// Leave out directories matching these globs (`**/testdata`, `usr/share/doc`; paths
+    /// inside the image or tree, no leading `/` needed). Repeatable or comma-separated.
+    #[arg(
+        long,
+        env = "STRATA_SKIP_DIRS",
+        value_name = "GLOB",
+        value_delimiter = ','
+    )]
+    pub skip_dirs: Vec<String>,
+    /// Leave out files matching these globs (`**/*.jar`, `app/requirements-dev.txt`).
+    /// Repeatable or comma-separated.
+    #[arg(
+        long,
+        env = "STRATA_SKIP_FILES",
+        value_name = "GLOB",
+        value_delimiter = ','
+    )]
+    pub skip_files: Vec<String>,
+    /// Fail (exit code 2) when any file could not be read or parsed, instead of warning
+    /// and going on with the rest.
+    #[arg(long, env = "STRATA_STRICT")]
+    pub strict: bool,
 }
 
 /// Parses `123`, `64K`, `8M`, `32G`, `1T` (also `8MiB`, `8MB`: both mean powers of 1024).

@@ -34,6 +34,7 @@ pub fn run(args: &SbomArgs) -> Result<ExitCode> {
     let image = open(&args.target, &args.image, &cataloger)?;
     let catalog = catalog_image(&cataloger, &image)?;
     let sbom = build_sbom(&args.target, &image, catalog)?;
+    check_strict(&sbom, &args.image)?;
     let mut out = Output::open(args.output.as_deref())?;
     let options = ReportOptions {
         color: out.is_terminal(),
@@ -83,7 +84,12 @@ pub fn open(target: &str, args: &ImageArgs, cataloger: &Cataloger) -> Result<Ima
         limits,
         ..OpenOptions::default()
     };
-    let capture = Capture(cataloger);
+    let skip = strata_image::PathFilter::new(&args.skip_dirs, &args.skip_files)
+        .map_err(|e| anyhow!("--skip-dirs/--skip-files: {e}"))?;
+    let capture = Capture {
+        cataloger,
+        skip: &skip,
+    };
     strata_image::open_target(target, &opts, &capture).map_err(anyhow::Error::from)
 }
 
@@ -153,15 +159,37 @@ pub fn build_sbom(target: &str, image: &ImageFs, catalog: strata_catalog::Catalo
     Ok(sbom)
 }
 
-/// The detectors' file selection, as the image reader wants it.
-struct Capture<'a>(&'a Cataloger);
+/// `--strict`: a warning (a file that could not be read or parsed) fails the run.
+pub fn check_strict(sbom: &Sbom, args: &ImageArgs) -> Result<()> {
+    if args.strict && !sbom.warnings.is_empty() {
+        return Err(anyhow!(
+            "{} warning(s) and --strict: the report would be incomplete",
+            sbom.warnings.len()
+        ));
+    }
+    Ok(())
+}
+
+/// The detectors' file selection less the skipped paths, as the image reader wants it.
+struct Capture<'a> {
+    cataloger: &'a Cataloger,
+    skip: &'a strata_image::PathFilter,
+}
 
 impl CaptureSpec for Capture<'_> {
     fn wants(&self, path: &str) -> bool {
-        self.0.wants(path)
+        self.cataloger.wants(path) && !self.skip.skips_file(path)
     }
     fn cache_key(&self) -> String {
-        self.0.cache_key()
+        let mut key = self.cataloger.cache_key();
+        if !self.skip.is_empty() {
+            key.push_str("+skip:");
+            key.push_str(&self.skip.cache_key());
+        }
+        key
+    }
+    fn skips_dir(&self, dir: &str) -> bool {
+        self.skip.skips_dir(dir)
     }
 }
 

@@ -80,6 +80,7 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
     let image = open(&args.target, &args.image, &cataloger)?;
     let catalog = catalog_image(&cataloger, &image)?;
     let sbom = build_sbom(&args.target, &image, catalog)?;
+    crate::sbom_cmd::check_strict(&sbom, &args.image)?;
     let matches = strata_match::match_packages(&db, sbom.distro.as_ref(), &sbom.packages)?;
     for w in &matches.warnings {
         eprintln!("warning: {}: {}", w.package, w.message);

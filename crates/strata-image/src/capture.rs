@@ -13,6 +13,11 @@ use std::collections::BTreeSet;
 pub trait CaptureSpec: Sync {
     fn wants(&self, path: &str) -> bool;
     fn cache_key(&self) -> String;
+    /// Whether a directory walk (`dir:`) may leave out `dir` and everything below it.
+    /// Only an optimisation: what is captured is decided by [`CaptureSpec::wants`].
+    fn skips_dir(&self, _dir: &str) -> bool {
+        false
+    }
 }
 
 /// Captures nothing: only the file index is built.

@@ -130,7 +130,10 @@ pub fn open_dir(
             } else {
                 None
             };
-            if kind == EntryKind::Dir && !SKIP_DIRS.contains(&path.as_str()) {
+            if kind == EntryKind::Dir
+                && !SKIP_DIRS.contains(&path.as_str())
+                && !capture.skips_dir(&path)
+            {
                 stack.push((disk_path.clone(), path.clone()));
             }
             if kind == EntryKind::File && capture.wants(&path) {

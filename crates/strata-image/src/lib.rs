@@ -29,6 +29,7 @@ pub mod open;
 pub mod options;
 pub mod reference;
 pub mod registry;
+pub mod skip;
 pub mod source;
 mod store;
 mod tar;
@@ -45,4 +46,5 @@ pub use open::{
     Target, open_docker_archive, open_image, open_oci_layout, open_target, parse_target,
 };
 pub use options::{CacheOptions, Limits, OpenOptions, Progress, ProgressFn};
+pub use skip::PathFilter;
 pub use source::{Descriptor, ImageSource, Platform, ResolvedImage, SourceError};

@@ -10,5 +10,6 @@ mod bad_input;
 mod formats;
 mod os_images;
 mod platforms;
+mod skip_and_strict;
 mod support;
 mod targets;
