@@ -19,7 +19,7 @@ pub struct FileVersion {
 
 /// What the catalog needs from an image reader: the files it captured, their history
 /// across layers, and the layers' diff ids.
-pub trait CapturedFiles {
+pub trait CapturedFiles: Sync {
     /// Paths of the final filesystem whose contents were captured, sorted.
     fn captured_paths(&self) -> Vec<String>;
     /// Every captured version of `path` that lies on the path's history, lowest layer
@@ -84,56 +84,38 @@ impl Cataloger {
         key
     }
 
-    /// Runs every detector on the files it wants.
+    /// Runs every detector on the files it wants, in parallel; the result does not depend
+    /// on the order in which the work finished.
     pub fn catalog(&self, files: &dyn CapturedFiles) -> Catalog {
         let distro = detect_distro(&|p| files.read(p).map(|b| b.to_vec()));
+        let paths = files.captured_paths();
+        let work: Vec<(usize, usize)> = paths
+            .iter()
+            .enumerate()
+            .flat_map(|(pi, path)| {
+                self.detectors
+                    .iter()
+                    .enumerate()
+                    .filter(move |(_, d)| d.wants(path))
+                    .map(move |(di, _)| (pi, di))
+            })
+            .collect();
+        let outcomes = parallel_map(&work, |&(pi, di)| {
+            self.detect_one(
+                files,
+                &paths[pi],
+                self.detectors[di].as_ref(),
+                distro.as_ref(),
+            )
+        });
         let mut warnings = Vec::new();
         // Keyed by identity so one package found twice (two databases) is listed once
         // with both locations.
         let mut found: BTreeMap<PackageKey, Package> = BTreeMap::new();
-        for path in files.captured_paths() {
-            for detector in self.detectors.iter().filter(|d| d.wants(&path)) {
-                let versions = files.versions(&path);
-                let Some(last) = versions.last() else {
-                    continue;
-                };
-                let final_layer = last.layer.and_then(|l| files.layer_diff_id(l));
-                let input = DetectInput {
-                    path: &path,
-                    contents: &last.data,
-                    distro: distro.as_ref(),
-                };
-                let (packages, detector_warnings) = match detector.detect_with_warnings(&input) {
-                    Ok(r) => r,
-                    Err(e) => {
-                        warnings.push(Warning {
-                            path: path.clone(),
-                            layer: final_layer,
-                            message: format!("{}: {e}", detector.name()),
-                        });
-                        continue;
-                    }
-                };
-                warnings.extend(detector_warnings.into_iter().map(|message| Warning {
-                    path: path.clone(),
-                    layer: final_layer.clone(),
-                    message,
-                }));
-                let introduced = introducing_layers(
-                    detector.as_ref(),
-                    &path,
-                    &versions,
-                    distro.as_ref(),
-                    &packages,
-                );
-                for (mut pkg, layer) in packages.into_iter().zip(introduced) {
-                    let layer_diff_id = layer.and_then(|l| files.layer_diff_id(l));
-                    for loc in &mut pkg.locations {
-                        loc.layer_diff_id.clone_from(&final_layer);
-                    }
-                    pkg.layer_diff_id = layer_diff_id;
-                    merge(&mut found, pkg);
-                }
+        for outcome in outcomes {
+            warnings.extend(outcome.warnings);
+            for pkg in outcome.packages {
+                merge(&mut found, pkg);
             }
         }
         let mut packages: Vec<Package> = found.into_values().collect();
@@ -144,6 +126,97 @@ impl Cataloger {
             warnings,
         }
     }
+
+    /// One detector on one file: its packages, attributed to layers, and its warnings.
+    fn detect_one(
+        &self,
+        files: &dyn CapturedFiles,
+        path: &str,
+        detector: &dyn Detector,
+        distro: Option<&Distro>,
+    ) -> Outcome {
+        let mut out = Outcome::default();
+        let versions = files.versions(path);
+        let Some(last) = versions.last() else {
+            return out;
+        };
+        let final_layer = last.layer.and_then(|l| files.layer_diff_id(l));
+        let input = DetectInput {
+            path,
+            contents: &last.data,
+            distro,
+        };
+        let (packages, detector_warnings) = match detector.detect_with_warnings(&input) {
+            Ok(r) => r,
+            Err(e) => {
+                out.warnings.push(Warning {
+                    path: path.to_owned(),
+                    layer: final_layer,
+                    message: format!("{}: {e}", detector.name()),
+                });
+                return out;
+            }
+        };
+        out.warnings
+            .extend(detector_warnings.into_iter().map(|message| Warning {
+                path: path.to_owned(),
+                layer: final_layer.clone(),
+                message,
+            }));
+        let introduced = introducing_layers(detector, path, &versions, distro, &packages);
+        for (mut pkg, layer) in packages.into_iter().zip(introduced) {
+            let layer_diff_id = layer.and_then(|l| files.layer_diff_id(l));
+            for loc in &mut pkg.locations {
+                loc.layer_diff_id.clone_from(&final_layer);
+            }
+            pkg.layer_diff_id = layer_diff_id;
+            out.packages.push(pkg);
+        }
+        out
+    }
+}
+
+#[derive(Default)]
+struct Outcome {
+    packages: Vec<Package>,
+    warnings: Vec<Warning>,
+}
+
+/// `f` over `items` on up to one thread per core; results in the order of `items`.
+fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(8)
+        .min(items.len());
+    if threads <= 1 {
+        return items.iter().map(&f).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break };
+                        mine.push((i, f(item)));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| match w.join() {
+                Ok(v) => v,
+                // A detector panicking is a bug; surface it as the panic it was.
+                Err(p) => std::panic::resume_unwind(p),
+            })
+            .collect()
+    });
+    done.sort_unstable_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
 }
 
 type PackageKey = (PackageType, String, String, Option<String>);

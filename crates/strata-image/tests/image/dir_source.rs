@@ -90,3 +90,75 @@ fn captured_file_limit_and_missing_root() {
     .unwrap_err();
     assert!(matches!(err, ImageError::Io { .. }), "{err}");
 }
+
+/// A tree wide and deep enough that every worker of the parallel walk gets directories.
+fn wide_tree(root: &std::path::Path) -> usize {
+    let mut n = 0;
+    for a in 0..20 {
+        for b in 0..10 {
+            let d = root.join(format!("srv/{a}/node_modules/p{b}"));
+            std::fs::create_dir_all(&d).unwrap();
+            std::fs::write(d.join("package.json"), format!("{{\"name\":\"p{b}\"}}")).unwrap();
+            std::fs::write(d.join("index.js"), b"").unwrap();
+            n += 2;
+        }
+    }
+    n
+}
+
+#[test]
+fn parallel_walk_is_complete_and_deterministic() {
+    let tmp = tempfile::tempdir().unwrap();
+    let files = wide_tree(tmp.path());
+    let target = format!("dir:{}", tmp.path().display());
+    let capture =
+        strata_image::CaptureFn::new("package.json", |p: &str| p.ends_with("/package.json"));
+    let walk = || {
+        let fs = open_target(&target, &OpenOptions::uncached(), &capture).unwrap();
+        let entries: Vec<(String, strata_image::EntryKind)> =
+            fs.walk().map(|(p, e)| (p.to_owned(), e.kind)).collect();
+        let captured: Vec<String> = fs.captured_paths().map(str::to_owned).collect();
+        (entries, captured)
+    };
+    let (entries, captured) = walk();
+    assert_eq!(entries.iter().filter(|(_, k)| *k == File).count(), files);
+    // srv, 20 x (a, node_modules), 200 package folders.
+    assert_eq!(
+        entries.iter().filter(|(_, k)| *k == Dir).count(),
+        1 + 20 * 2 + 200
+    );
+    assert_eq!(captured.len(), 200);
+    for _ in 0..3 {
+        assert_eq!(walk(), (entries.clone(), captured.clone()));
+    }
+}
+
+#[test]
+fn parallel_walk_stops_at_the_entry_limit() {
+    let tmp = tempfile::tempdir().unwrap();
+    wide_tree(tmp.path());
+    let opts = OpenOptions {
+        limits: Limits {
+            max_entries: 100,
+            ..Limits::default()
+        },
+        ..OpenOptions::uncached()
+    };
+    let err = open_target(
+        &format!("dir:{}", tmp.path().display()),
+        &opts,
+        &CapturePaths::new(["/x"]),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ImageError::Limit {
+                what: "number of files",
+                limit: 100,
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
