@@ -46,6 +46,13 @@ pub struct ReplayArgs {
     /// Disable rules carrying a tag (repeatable).
     #[arg(long, value_name = "TAG")]
     pub disable_tag: Vec<String>,
+    /// Run only the rules carrying one of these tags (repeatable; Falco's -t).
+    #[arg(long = "tag", value_name = "TAG")]
+    pub only_tags: Vec<String>,
+    /// Enable rules by name or wildcard, also ones a file ships disabled (repeatable;
+    /// applied after the disabling options).
+    #[arg(long, value_name = "NAME")]
+    pub enable: Vec<String>,
 }
 
 /// Runs `strata rules ...`. Exit 0 when the files load, 2 when they do not.
@@ -90,6 +97,8 @@ pub fn run_replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         },
         disable: args.disable,
         disable_tags: args.disable_tag,
+        only_tags: args.only_tags,
+        enable: args.enable,
     };
     let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
     let result = cli::replay_file(&args.events, &opts, &mut stdout);

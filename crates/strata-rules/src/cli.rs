@@ -4,7 +4,7 @@
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
-use crate::engine::Selector;
+use crate::engine::{RuleSet, Selector};
 use crate::loader::{Diagnostic, LoadResult, Severity, load_files};
 use crate::replay::{self, AlertFormat, ReplayError, ReplayStats};
 
@@ -115,6 +115,33 @@ pub struct ReplayOptions {
     pub disable: Vec<String>,
     /// Tags to disable.
     pub disable_tags: Vec<String>,
+    /// When not empty, only rules with one of these tags run (Falco's `-t`).
+    pub only_tags: Vec<String>,
+    /// Rules to enable (names or wildcards), after the disabling: rules a file ships
+    /// with `enabled: false` can be switched on.
+    pub enable: Vec<String>,
+}
+
+impl ReplayOptions {
+    /// Applies the selections in a fixed order: `only_tags`, then disabling by tag and
+    /// name, then enabling by name (an explicit enable wins).
+    pub fn select(&self, rs: &mut RuleSet) {
+        if !self.only_tags.is_empty() {
+            rs.set_enabled(&Selector::Name("*".to_owned()), false);
+            for t in &self.only_tags {
+                rs.set_enabled(&Selector::Tag(t.clone()), true);
+            }
+        }
+        for t in &self.disable_tags {
+            rs.set_enabled(&Selector::Tag(t.clone()), false);
+        }
+        for d in &self.disable {
+            rs.set_enabled(&Selector::Name(d.clone()), false);
+        }
+        for e in &self.enable {
+            rs.set_enabled(&Selector::Name(e.clone()), true);
+        }
+    }
 }
 
 /// Why a replay could not run.
@@ -152,12 +179,7 @@ pub fn replay_file<W: std::io::Write>(
         return Err(ReplayFailure::Rules(v.report));
     }
     let mut rs = v.result.ruleset;
-    for d in &opts.disable {
-        rs.set_enabled(&Selector::Name(d.clone()), false);
-    }
-    for t in &opts.disable_tags {
-        rs.set_enabled(&Selector::Tag(t.clone()), false);
-    }
+    opts.select(&mut rs);
     let f = std::fs::File::open(events).map_err(|source| ReplayFailure::Open {
         path: events.to_path_buf(),
         source,

@@ -141,10 +141,17 @@ impl RuleSet {
     }
 
     /// Enables or disables the selected rules; returns how many matched.
+    /// A name that is some rule's exact name selects that rule only, so names holding
+    /// `*`, `?` or `[` (Falco allows them) can still be chosen one by one.
     pub fn set_enabled(&mut self, sel: &Selector, enabled: bool) -> usize {
+        let exact = match sel {
+            Selector::Name(p) => self.rules.iter().any(|r| r.name == *p),
+            Selector::Tag(_) => false,
+        };
         let mut n = 0;
         for r in &mut self.rules {
             let hit = match sel {
+                Selector::Name(p) if exact => r.name == *p,
                 Selector::Name(p) => {
                     crate::filter::glob_match(p.as_bytes(), r.name.as_bytes(), false)
                 }

@@ -10,6 +10,7 @@ mod bad_input;
 mod formats;
 mod os_images;
 mod platforms;
+mod rules;
 mod skip_and_strict;
 mod support;
 mod targets;

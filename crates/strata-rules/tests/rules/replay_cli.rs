@@ -280,6 +280,8 @@ fn replay_file_errors() {
         format: AlertFormat::Text,
         disable: vec!["Etc*".into()],
         disable_tags: vec![],
+        only_tags: vec![],
+        enable: vec![],
     };
     let mut out = Vec::new();
     let stats = cli::replay_file(&events, &opts, &mut out).unwrap();
@@ -387,4 +389,53 @@ fn yaml_alias_bomb_is_bounded() {
     assert_eq!(e.code, Code::YamlSyntax);
     assert!(e.message.contains("too large"), "{e}");
     assert!(start.elapsed() < std::time::Duration::from_secs(30));
+}
+
+#[test]
+fn selection_order_and_exact_names_first() {
+    let rules = "- rule: Shell*\n  desc: d\n  condition: evt.type = execve\n  output: o\n  priority: INFO\n  tags: [a]\n\
+                 - rule: Shell spawned\n  desc: d\n  condition: evt.type = execve\n  output: o\n  priority: INFO\n  tags: [b]\n\
+                 - rule: Off\n  desc: d\n  condition: evt.type = execve\n  output: o\n  priority: INFO\n  enabled: false\n";
+    let enabled = |opts: &ReplayOptions| {
+        let mut rs = load_strs(&[("r.yaml", rules)]).ruleset;
+        opts.select(&mut rs);
+        rs.rules()
+            .iter()
+            .filter(|r| r.enabled)
+            .map(|r| r.name.clone())
+            .collect::<Vec<_>>()
+    };
+    let base = ReplayOptions {
+        rules: vec![],
+        format: AlertFormat::Json,
+        disable: vec![],
+        disable_tags: vec![],
+        only_tags: vec![],
+        enable: vec![],
+    };
+    assert_eq!(enabled(&base), ["Shell*", "Shell spawned"]);
+    // "Shell*" is a rule's exact name: it selects that rule, not every "Shell..." rule.
+    let o = ReplayOptions {
+        disable: vec!["Shell*".into()],
+        ..base.clone()
+    };
+    assert_eq!(enabled(&o), ["Shell spawned"]);
+    // A pattern that is nobody's name is a wildcard.
+    let o = ReplayOptions {
+        disable: vec!["Sh*".into()],
+        ..base.clone()
+    };
+    assert_eq!(enabled(&o), Vec::<String>::new());
+    let o = ReplayOptions {
+        only_tags: vec!["b".into()],
+        ..base.clone()
+    };
+    assert_eq!(enabled(&o), ["Shell spawned"]);
+    // Enabling comes last and wins, also for a rule shipped disabled.
+    let o = ReplayOptions {
+        disable_tags: vec!["b".into()],
+        enable: vec!["Off".into(), "Shell spawned".into()],
+        ..base.clone()
+    };
+    assert_eq!(enabled(&o), ["Shell*", "Shell spawned", "Off"]);
 }
