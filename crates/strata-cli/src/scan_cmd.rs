@@ -19,7 +19,8 @@ pub struct ScanArgs {
     /// The image or directory: a `docker save` tarball, `oci:PATH`, `docker:NAME[:TAG]`,
     /// `registry:HOST/REPO:TAG`, `dir:PATH`.
     pub target: String,
-    /// Output format: table, json.
+    /// Output format: table, json, sarif (SARIF 2.1.0 for GitHub code scanning), cyclonedx
+    /// (CycloneDX 1.6 with vulnerabilities), markdown (for pull-request comments).
     #[arg(short, long, default_value = "table", env = "STRATA_FORMAT")]
     pub format: String,
     /// Write the report to FILE instead of stdout (atomically: all or nothing).

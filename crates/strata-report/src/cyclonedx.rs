@@ -9,13 +9,14 @@ use strata_types::{Package, Sbom, Target};
 
 use crate::ids::document_uuid;
 use crate::license::{spdx_license_expression, spdx_license_id};
+use crate::scan_cyclonedx::Vulnerability;
 use crate::{IdMode, ReportError, check_utc_timestamp, sorted_packages, write_pretty};
 
 const SCHEMA: &str = "http://cyclonedx.org/schema/bom-1.6.schema.json";
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Bom<'a> {
+pub(crate) struct Bom<'a> {
     #[serde(rename = "$schema")]
     schema: &'static str,
     bom_format: &'static str,
@@ -25,6 +26,9 @@ struct Bom<'a> {
     metadata: Metadata<'a>,
     components: Vec<Component>,
     dependencies: Vec<Dependency>,
+    /// Only scan reports carry vulnerabilities; SBOM documents leave the key out.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) vulnerabilities: Vec<Vulnerability>,
 }
 
 #[derive(Serialize)]
@@ -73,7 +77,7 @@ enum License {
 }
 
 #[derive(Serialize)]
-struct Property {
+pub(crate) struct Property {
     name: &'static str,
     value: String,
 }
@@ -106,6 +110,19 @@ pub fn write_cyclonedx_with(
     ids: IdMode,
     out: &mut dyn Write,
 ) -> Result<(), ReportError> {
+    let (bom, _) = build_bom(sbom, document_uuid(sbom, "cyclonedx", ids))?;
+    write_pretty(&bom, "cyclonedx", out)
+}
+
+/// Each package with the bom-ref of its component, in output order.
+pub(crate) type PackageRefs<'a> = Vec<(&'a Package, String)>;
+
+/// The BOM for `sbom` (without vulnerabilities) and the bom-ref given to each package,
+/// so that a scan can point its vulnerabilities at the components.
+pub(crate) fn build_bom(
+    sbom: &Sbom,
+    serial: uuid::Uuid,
+) -> Result<(Bom<'_>, PackageRefs<'_>), ReportError> {
     check_utc_timestamp(&sbom.created)?;
     let packages = sorted_packages(sbom);
     let mut refs = RefSet::default();
@@ -117,6 +134,7 @@ pub fn write_cyclonedx_with(
     let mut components = Vec::with_capacity(packages.len() + 1);
     let mut root_deps = Vec::new();
     let mut os_deps = Vec::new();
+    let mut package_refs = Vec::with_capacity(packages.len());
 
     let os_ref = sbom.distro.as_ref().map(|d| {
         let r = refs.claim(&format!("strata:os:{}", d.purl_qualifier()));
@@ -157,6 +175,7 @@ pub fn write_cyclonedx_with(
         } else {
             root_deps.push(r.clone());
         }
+        package_refs.push((*p, r.clone()));
         components.push(package_component(p, r));
     }
 
@@ -175,7 +194,7 @@ pub fn write_cyclonedx_with(
         schema: SCHEMA,
         bom_format: "CycloneDX",
         spec_version: "1.6",
-        serial_number: format!("urn:uuid:{}", document_uuid(sbom, "cyclonedx", ids)),
+        serial_number: format!("urn:uuid:{serial}"),
         version: 1,
         metadata: Metadata {
             timestamp: &sbom.created,
@@ -191,19 +210,20 @@ pub fn write_cyclonedx_with(
         },
         components,
         dependencies,
+        vulnerabilities: Vec::new(),
     };
-    write_pretty(&bom, "cyclonedx", out)
+    Ok((bom, package_refs))
 }
 
 /// Hands out unique bom-refs: the first use of a base gets it unchanged, later uses get
 /// `base::2`, `base::3`...
 #[derive(Default)]
-struct RefSet {
+pub(crate) struct RefSet {
     used: HashSet<String>,
 }
 
 impl RefSet {
-    fn claim(&mut self, base: &str) -> String {
+    pub(crate) fn claim(&mut self, base: &str) -> String {
         if self.used.insert(base.to_owned()) {
             return base.to_owned();
         }
@@ -222,7 +242,7 @@ fn non_empty(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_owned())
 }
 
-fn prop(name: &'static str, value: impl Into<String>) -> Property {
+pub(crate) fn prop(name: &'static str, value: impl Into<String>) -> Property {
     Property {
         name,
         value: value.into(),

@@ -1,6 +1,6 @@
 //! Document identifiers derived from content.
 
-use strata_types::Sbom;
+use strata_types::{Sbom, ScanReport};
 use uuid::Uuid;
 
 /// How document identifiers (the CycloneDX `serialNumber`, the UUID in the SPDX
@@ -17,7 +17,7 @@ pub enum IdMode {
 
 /// The namespace of strata's version 5 UUIDs: the v5 UUID of the URL
 /// `https://strata.invalid/sbom` in the RFC 4122 URL namespace, fixed forever.
-fn strata_namespace() -> Uuid {
+pub(crate) fn strata_namespace() -> Uuid {
     Uuid::new_v5(&Uuid::NAMESPACE_URL, b"https://strata.invalid/sbom")
 }
 
@@ -34,6 +34,20 @@ pub fn content_uuid(sbom: &Sbom, purpose: &str) -> Uuid {
     // Serialising plain data structs to a Vec cannot fail; should it ever, the purpose
     // alone still gives a valid (if less specific) identifier.
     if let Ok(json) = serde_json::to_vec(&canonical) {
+        name.extend_from_slice(&json);
+    }
+    Uuid::new_v5(&strata_namespace(), &name)
+}
+
+/// A version 5 UUID over `purpose`, the SBOM's content (as [`content_uuid`]) and the
+/// findings: rescanning with a newer database gives a new identifier, the same scan the
+/// same one.
+pub(crate) fn scan_uuid(report: &ScanReport, purpose: &str) -> Uuid {
+    let sbom_id = content_uuid(&report.sbom, purpose);
+    let mut name = Vec::with_capacity(4096);
+    name.extend_from_slice(sbom_id.as_bytes());
+    // As in `content_uuid`: serialising plain data cannot fail in practice.
+    if let Ok(json) = serde_json::to_vec(&crate::scan::sorted_findings(report)) {
         name.extend_from_slice(&json);
     }
     Uuid::new_v5(&strata_namespace(), &name)

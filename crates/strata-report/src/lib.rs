@@ -7,6 +7,10 @@
 //! * [`write_cyclonedx`]: CycloneDX 1.6 JSON;
 //! * [`write_spdx_json`]: SPDX 2.3 JSON.
 //!
+//! Scan printers take a [`strata_types::ScanReport`] and write one of the formats in
+//! [`ScanFormat`]: a table, strata JSON, SARIF 2.1.0, CycloneDX 1.6 with vulnerabilities,
+//! or Markdown for pull-request comments (see [`write_scan`]).
+//!
 //! Output is deterministic: packages are printed in [`strata_types::compare_packages`]
 //! order whatever order the caller left them in, and the CycloneDX serial number and the
 //! SPDX document namespace are derived from the content (see [`IdMode`]).
@@ -22,7 +26,10 @@ mod fuzz;
 mod ids;
 mod json;
 pub mod license;
+mod markdown;
+mod sarif;
 mod scan;
+mod scan_cyclonedx;
 mod spdx;
 mod table;
 
@@ -30,7 +37,10 @@ pub use cyclonedx::{write_cyclonedx, write_cyclonedx_with};
 pub use fuzz::{fuzz_license_expression, fuzz_sbom_printers};
 pub use ids::{IdMode, content_uuid};
 pub use json::write_json;
+pub use markdown::{MARKDOWN_MAX_ROWS, write_scan_markdown, write_scan_markdown_with};
+pub use sarif::write_scan_sarif;
 pub use scan::{ScanFormat, write_scan, write_scan_table};
+pub use scan_cyclonedx::write_scan_cyclonedx;
 pub use spdx::{write_spdx_json, write_spdx_json_with};
 pub use table::write_table;
 

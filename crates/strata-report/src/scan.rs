@@ -4,8 +4,11 @@ use std::fmt::Write as _;
 use std::io::Write;
 use std::str::FromStr;
 
-use strata_types::{FixState, ScanReport, Severity};
+use strata_types::{Finding, FixState, ScanReport, Severity};
 
+use crate::markdown::write_scan_markdown;
+use crate::sarif::write_scan_sarif;
+use crate::scan_cyclonedx::write_scan_cyclonedx;
 use crate::table::{clean, push_row, width};
 use crate::{ReportError, write_pretty};
 
@@ -14,16 +17,43 @@ use crate::{ReportError, write_pretty};
 pub enum ScanFormat {
     Table,
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
+    Sarif,
+    /// CycloneDX 1.6 JSON: the SBOM's components plus a `vulnerabilities` array.
+    CycloneDx,
+    /// GitHub-flavoured Markdown, for pull-request comments.
+    Markdown,
 }
 
 impl ScanFormat {
-    pub const ALL: [ScanFormat; 2] = [ScanFormat::Table, ScanFormat::Json];
+    /// Every format, in the order the command line lists them.
+    pub const ALL: [ScanFormat; 5] = [
+        ScanFormat::Table,
+        ScanFormat::Json,
+        ScanFormat::Sarif,
+        ScanFormat::CycloneDx,
+        ScanFormat::Markdown,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             ScanFormat::Table => "table",
             ScanFormat::Json => "json",
+            ScanFormat::Sarif => "sarif",
+            ScanFormat::CycloneDx => "cyclonedx",
+            ScanFormat::Markdown => "markdown",
         }
+    }
+
+    /// True for formats meant for programs rather than people.
+    pub fn is_machine_readable(self) -> bool {
+        !matches!(self, ScanFormat::Table | ScanFormat::Markdown)
+    }
+}
+
+impl std::fmt::Display for ScanFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -36,7 +66,7 @@ impl FromStr for ScanFormat {
             .find(|f| f.as_str() == s)
             .ok_or_else(|| ReportError::UnknownFormat {
                 given: s.to_owned(),
-                expected: "table, json",
+                expected: "table, json, sarif, cyclonedx, markdown",
             })
     }
 }
@@ -51,7 +81,109 @@ pub fn write_scan(
     match format {
         ScanFormat::Table => write_scan_table(report, color, out),
         ScanFormat::Json => write_pretty(report, "json", out),
+        ScanFormat::Sarif => write_scan_sarif(report, out),
+        ScanFormat::CycloneDx => write_scan_cyclonedx(report, out),
+        ScanFormat::Markdown => write_scan_markdown(report, out),
     }
+}
+
+/// The findings in the order every scan printer uses: most severe first, then by id and
+/// package, so that the output does not depend on the order matching produced them in.
+pub(crate) fn sorted_findings(report: &ScanReport) -> Vec<&Finding> {
+    let mut v: Vec<&Finding> = report.findings.iter().collect();
+    v.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.id.cmp(&b.id))
+            .then_with(|| strata_types::compare_packages(&a.package, &b.package))
+            .then_with(|| a.installed_version.cmp(&b.installed_version))
+    });
+    v
+}
+
+/// The highest CVSS base score among the finding's ratings, preferring newer CVSS
+/// versions the way severity is chosen (4.0, then 3.1/3.0, then 2.0).
+pub(crate) fn best_cvss_score(f: &Finding) -> Option<f64> {
+    ["4.0", "3.1", "3.0", "2.0"].iter().find_map(|v| {
+        f.cvss
+            .iter()
+            .filter(|c| c.version == *v)
+            .filter_map(|c| c.score)
+            .filter(|s| s.is_finite())
+            .reduce(f64::max)
+    })
+}
+
+/// What the user can do: the fixed versions, or why there are none.
+pub(crate) fn fix_text(f: &Finding) -> String {
+    match f.fix_state {
+        FixState::Fixed if !f.fixed_versions.is_empty() => f.fixed_versions.join(", "),
+        FixState::Fixed => "fixed (version unknown)".to_owned(),
+        FixState::NotFixed => "no fix yet".to_owned(),
+        FixState::WontFix => "won't fix".to_owned(),
+    }
+}
+
+/// A page about the vulnerability: the record's first usable reference, else the page of
+/// the database that names ids of that kind.
+pub(crate) fn advisory_url(f: &Finding) -> String {
+    f.references
+        .iter()
+        .find(|r| is_plain_url(r))
+        .cloned()
+        .unwrap_or_else(|| id_url(&f.id))
+}
+
+/// The canonical page for a vulnerability id: NVD for CVEs, GitHub for GHSAs, OSV (which
+/// indexes every other id strata imports) for the rest.
+pub(crate) fn id_url(id: &str) -> String {
+    let enc = percent_encode(id);
+    if id.starts_with("CVE-") {
+        format!("https://nvd.nist.gov/vuln/detail/{enc}")
+    } else if id.starts_with("GHSA-") {
+        format!("https://github.com/advisories/{enc}")
+    } else {
+        format!("https://osv.dev/vulnerability/{enc}")
+    }
+}
+
+/// The name of the database that `id_url` points at, for CycloneDX `source.name`.
+pub(crate) fn id_source(id: &str) -> &'static str {
+    if id.starts_with("CVE-") {
+        "NVD"
+    } else if id.starts_with("GHSA-") {
+        "GitHub"
+    } else {
+        "OSV"
+    }
+}
+
+/// Record references are data from outside: use only http(s) URLs made of characters that
+/// are valid in a URI as they stand, so that schema `uri` formats and Markdown links hold.
+pub(crate) fn is_plain_url(s: &str) -> bool {
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"));
+    rest.is_some_and(|r| {
+        !r.is_empty()
+            && !r.starts_with('/')
+            && r.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~:/?#@!$&'*+,;=%".contains(&b))
+    })
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters and `/`, so any string
+/// (spaces, `:`, non-ASCII) becomes a valid URI path or relative reference.
+pub(crate) fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
 }
 
 fn paint(color: bool, severity: Severity, text: &str) -> String {
@@ -116,10 +248,11 @@ pub fn write_scan_table(
     ]
     .map(str::to_owned)
     .to_vec();
-    // Group: findings are most severe first; keep each package's findings together in
+    // Group: findings sorted most severe first; keep each package's findings together in
     // the order its worst finding appears.
+    let findings = sorted_findings(report);
     let mut order: Vec<(&str, &str, &str)> = Vec::new();
-    for f in &report.findings {
+    for f in &findings {
         let key = (
             f.package.name.as_str(),
             f.package.version.as_str(),
@@ -132,7 +265,7 @@ pub fn write_scan_table(
     let mut rows: Vec<(Vec<String>, Severity)> = Vec::new();
     for key in &order {
         let mut first = true;
-        for f in report.findings.iter().filter(|f| {
+        for f in findings.iter().filter(|f| {
             (
                 f.package.name.as_str(),
                 f.package.version.as_str(),

@@ -1,6 +1,6 @@
 //! Validation against the official JSON schemas in `tests/schemas/` (see its README):
 //! CycloneDX 1.6 (with the SPDX license list and JSF schemas it references, resolved
-//! locally, never over the network) and SPDX 2.3.
+//! locally, never over the network), SPDX 2.3 and SARIF 2.1.0.
 
 use std::path::PathBuf;
 
@@ -21,7 +21,7 @@ fn schema_file(name: &str) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
 }
 
-fn cyclonedx_validator() -> Validator {
+pub(crate) fn cyclonedx_validator() -> Validator {
     let registry = Registry::new()
         .add(
             "http://cyclonedx.org/schema/spdx.SNAPSHOT.schema.json",
@@ -43,6 +43,42 @@ fn cyclonedx_validator() -> Validator {
         .unwrap()
 }
 
+/// The `language` pattern of the published SARIF 2.1.0 schema has a stray `]`, which the
+/// validator's (ECMA-262 `u`-mode) regex check rejects when it checks the schema itself.
+const SARIF_BAD_PATTERN: &str = "^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$";
+/// What it evidently means: a language tag such as `en` or `en-US`.
+const SARIF_FIXED_PATTERN: &str = "^[a-zA-Z]{2}(-[a-zA-Z]{2})?$";
+
+/// Replaces every string equal to `from` in `v`, returning how many were replaced.
+fn replace_strings(v: &mut Value, from: &str, to: &str) -> usize {
+    match v {
+        Value::String(s) if s == from => {
+            *s = to.to_owned();
+            1
+        }
+        Value::Array(items) => items.iter_mut().map(|i| replace_strings(i, from, to)).sum(),
+        Value::Object(map) => map.values_mut().map(|i| replace_strings(i, from, to)).sum(),
+        _ => 0,
+    }
+}
+
+/// SARIF 2.1.0 (draft-04, self-contained: every `$ref` points inside the file). The file
+/// is stored unmodified; the one broken pattern (on `language`, which strata never
+/// writes) is repaired in memory.
+pub(crate) fn sarif_validator() -> Validator {
+    let mut schema = schema_file("sarif-2.1.0-rtm.5.json");
+    let fixed = replace_strings(&mut schema, SARIF_BAD_PATTERN, SARIF_FIXED_PATTERN);
+    assert_eq!(
+        fixed, 2,
+        "the SARIF schema changed: review the pattern repair"
+    );
+    jsonschema::options()
+        .offline()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap()
+}
+
 fn spdx_validator() -> Validator {
     jsonschema::options()
         .offline()
@@ -52,13 +88,13 @@ fn spdx_validator() -> Validator {
 }
 
 /// All errors as `path: message` lines (empty when valid).
-fn errors(v: &Validator, doc: &Value) -> Vec<String> {
+pub(crate) fn errors(v: &Validator, doc: &Value) -> Vec<String> {
     v.iter_errors(doc)
         .map(|e| format!("{}: {e}", e.instance_path()))
         .collect()
 }
 
-fn assert_valid(v: &Validator, doc: &Value) {
+pub(crate) fn assert_valid(v: &Validator, doc: &Value) {
     let errs = errors(v, doc);
     assert!(errs.is_empty(), "schema errors:\n{}", errs.join("\n"));
 }
@@ -201,19 +237,19 @@ fn spdx_schema_rejects_broken_documents() {
 }
 
 /// Deterministic xorshift64* so failures reproduce.
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
     }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+    pub(crate) fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[(self.next() % items.len() as u64) as usize]
     }
-    fn chance(&mut self) -> bool {
+    pub(crate) fn chance(&mut self) -> bool {
         self.next().is_multiple_of(2)
     }
 }
@@ -245,12 +281,12 @@ const PIECES: &[&str] = &[
     ")",
 ];
 
-fn random_string(rng: &mut Rng) -> String {
+pub(crate) fn random_string(rng: &mut Rng) -> String {
     let n = rng.next() % 4;
     (0..n).map(|_| *rng.pick(PIECES)).collect()
 }
 
-fn random_sbom(rng: &mut Rng) -> strata_types::Sbom {
+pub(crate) fn random_sbom(rng: &mut Rng) -> strata_types::Sbom {
     use strata_types::{Distro, Location, Package, PackageType, RpmDetails};
     let kinds = [
         TargetKind::DockerArchive,

@@ -1,9 +1,9 @@
 //! Snapshots of every format on the fixture. Review changes with `cargo insta review`
 //! (or `INSTA_UPDATE=always cargo test -p strata-report` and `git diff`).
 
-use strata_report::{SbomFormat, write_table};
+use strata_report::{SbomFormat, ScanFormat, write_table};
 
-use crate::{fixture, render};
+use crate::{fixture, render, render_scan};
 
 #[test]
 fn table() {
@@ -68,5 +68,37 @@ fn directory_table_has_no_layer_column() {
          NAME   VERSION         TYPE  SOURCE\n\
          libc6  2.36-9+deb12u4  deb   glibc\n\
          musl   1.2.4-r2        apk   musl\n"
+    );
+}
+
+#[test]
+fn scan_table() {
+    insta::assert_snapshot!(
+        "scan_table",
+        render_scan(&fixture::scan_report(), ScanFormat::Table)
+    );
+}
+
+#[test]
+fn scan_sarif() {
+    insta::assert_snapshot!(
+        "scan_sarif",
+        render_scan(&fixture::scan_report(), ScanFormat::Sarif)
+    );
+}
+
+#[test]
+fn scan_cyclonedx() {
+    insta::assert_snapshot!(
+        "scan_cyclonedx",
+        render_scan(&fixture::scan_report(), ScanFormat::CycloneDx)
+    );
+}
+
+#[test]
+fn scan_markdown() {
+    insta::assert_snapshot!(
+        "scan_markdown",
+        render_scan(&fixture::scan_report(), ScanFormat::Markdown)
     );
 }

@@ -1,0 +1,569 @@
+//! Scan report formats: SARIF 2.1.0 and CycloneDX 1.6 validated against the official
+//! schemas, and the properties code scanning, CycloneDX consumers and pull-request
+//! readers rely on.
+
+use std::collections::{BTreeSet, HashSet};
+
+use jsonschema::error::ValidationErrorKind;
+use serde_json::{Value, json};
+use strata_report::{ScanFormat, write_scan_markdown_with};
+use strata_types::{
+    Cvss, Finding, FixState, Location, PackageType, ScanReport, Severity, Target, TargetKind,
+};
+
+use crate::schema::{
+    Rng, assert_valid, cyclonedx_validator, errors, random_sbom, random_string, sarif_validator,
+};
+use crate::{fixture, render_scan, render_scan_json};
+
+/// The fixture plus variants that take other code paths: no findings, a directory whose
+/// packages have no files (SARIF falls back to the target), findings with nothing but an
+/// id.
+fn variants() -> Vec<ScanReport> {
+    let full = fixture::scan_report();
+    let mut none = full.clone();
+    none.findings.clear();
+    let mut bare = full.clone();
+    bare.sbom.target = Target::new("dir:/srv/app root", TargetKind::Dir);
+    bare.sbom.distro = None;
+    for p in &mut bare.sbom.packages {
+        p.locations.clear();
+    }
+    for f in &mut bare.findings {
+        f.package.locations.clear();
+        f.cvss.clear();
+        f.summary = None;
+        f.aliases.clear();
+        f.references.clear();
+        f.severity_source = "none".to_owned();
+    }
+    let mut sbom_target = bare.clone();
+    sbom_target.sbom.target = Target::new("sbom:/tmp/bom.json", TargetKind::Sbom);
+    vec![full, none, bare, sbom_target]
+}
+
+#[test]
+fn scan_formats_parse_and_print() {
+    for f in ScanFormat::ALL {
+        assert_eq!(f.as_str().parse::<ScanFormat>().unwrap(), f);
+        assert_eq!(f.to_string(), f.as_str());
+    }
+    let err = "sarif2".parse::<ScanFormat>().unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "unknown format \"sarif2\"; expected one of: table, json, sarif, cyclonedx, markdown"
+    );
+    assert!(ScanFormat::Sarif.is_machine_readable());
+    assert!(!ScanFormat::Markdown.is_machine_readable());
+}
+
+#[test]
+fn sarif_matches_the_official_schema() {
+    let v = sarif_validator();
+    for report in variants() {
+        assert_valid(&v, &render_scan_json(&report, ScanFormat::Sarif));
+    }
+}
+
+#[test]
+fn scan_cyclonedx_matches_the_official_schema() {
+    let v = cyclonedx_validator();
+    for report in variants() {
+        assert_valid(&v, &render_scan_json(&report, ScanFormat::CycloneDx));
+    }
+}
+
+#[test]
+fn sarif_schema_rejects_broken_documents() {
+    // Proves the validator really checks: a draft-04 schema read wrongly would accept all.
+    let v = sarif_validator();
+    let good = render_scan_json(&fixture::scan_report(), ScanFormat::Sarif);
+
+    let mut doc = good.clone();
+    doc.as_object_mut().unwrap().remove("version");
+    let first = v.iter_errors(&doc).next().unwrap();
+    assert!(
+        matches!(first.kind(), ValidationErrorKind::Required { property } if property == "version"),
+        "{first}"
+    );
+
+    let mut doc = good.clone();
+    doc["runs"][0]["results"][0]["level"] = json!("fatal");
+    let first = v.iter_errors(&doc).next().unwrap();
+    assert_eq!(first.instance_path().as_str(), "/runs/0/results/0/level");
+
+    let mut doc = good.clone();
+    doc["runs"][0]["tool"]["driver"]["rules"][0]["helpUri"] = json!("not a uri");
+    let first = v.iter_errors(&doc).next().unwrap();
+    assert_eq!(
+        first.instance_path().as_str(),
+        "/runs/0/tool/driver/rules/0/helpUri"
+    );
+    assert!(
+        matches!(first.kind(), ValidationErrorKind::Format { .. }),
+        "{first}"
+    );
+
+    let mut doc = good;
+    doc["runs"][0]["results"][0]["message"] = json!({});
+    assert!(!errors(&v, &doc).is_empty());
+}
+
+#[test]
+fn scan_cyclonedx_schema_rejects_broken_ratings() {
+    let v = cyclonedx_validator();
+    let mut doc = render_scan_json(&fixture::scan_report(), ScanFormat::CycloneDx);
+    doc["vulnerabilities"][0]["ratings"][0]["method"] = json!("CVSSv5");
+    let first = v.iter_errors(&doc).next().unwrap();
+    assert_eq!(
+        first.instance_path().as_str(),
+        "/vulnerabilities/0/ratings/0/method"
+    );
+}
+
+const SEVERITIES: [Severity; 6] = Severity::ALL;
+
+fn random_report(rng: &mut Rng) -> ScanReport {
+    let mut report = fixture::scan_report();
+    report.sbom = random_sbom(rng);
+    let states = [FixState::Fixed, FixState::NotFixed, FixState::WontFix];
+    let versions = ["2.0", "3.0", "3.1", "4.0", "9.9", ""];
+    let packages = report.sbom.packages.clone();
+    report.findings = (0..rng.next() % 15)
+        .map(|_| {
+            let package = if packages.is_empty() || rng.chance() && rng.chance() {
+                // A package the SBOM does not list (a caller's mistake must not break
+                // the document).
+                let mut p = fixture::scan_report().sbom.packages[0].clone();
+                p.name = random_string(rng);
+                p
+            } else {
+                rng.pick(&packages).clone()
+            };
+            let fix_state = *rng.pick(&states);
+            Finding {
+                id: random_string(rng),
+                aliases: (0..rng.next() % 3).map(|_| random_string(rng)).collect(),
+                advisories: vec![random_string(rng)],
+                installed_version: random_string(rng),
+                fix_state,
+                fixed_versions: (0..rng.next() % 3).map(|_| random_string(rng)).collect(),
+                severity: *rng.pick(&SEVERITIES),
+                severity_source: random_string(rng),
+                cvss: (0..rng.next() % 3)
+                    .map(|_| Cvss {
+                        version: (*rng.pick(&versions)).to_owned(),
+                        vector: random_string(rng),
+                        score: rng
+                            .chance()
+                            .then(|| *rng.pick(&[0.0, 3.7, 9.8, 10.0, 12.5, -1.0, f64::NAN])),
+                        source: rng.chance().then(|| random_string(rng)),
+                    })
+                    .collect(),
+                summary: rng.chance().then(|| random_string(rng)),
+                references: (0..rng.next() % 3)
+                    .map(|_| {
+                        let options = [
+                            "https://example.com/x".to_owned(),
+                            format!("https://example.com/{}", random_string(rng)),
+                            random_string(rng),
+                        ];
+                        rng.pick(&options).clone()
+                    })
+                    .collect(),
+                package,
+            }
+        })
+        .collect();
+    report
+}
+
+/// Table rows of a Markdown document, each with its count of unescaped pipes.
+fn table_rows(md: &str) -> Vec<(&str, usize)> {
+    md.lines()
+        .filter(|l| l.starts_with('|'))
+        .map(|l| {
+            let mut pipes = 0;
+            let mut escaped = false;
+            for c in l.chars() {
+                match c {
+                    '\\' if !escaped => escaped = true,
+                    '|' if !escaped => pipes += 1,
+                    _ => escaped = false,
+                }
+                if c != '\\' {
+                    escaped = false;
+                }
+            }
+            (l, pipes)
+        })
+        .collect()
+}
+
+#[test]
+fn random_reports_always_give_valid_documents() {
+    let sarif = sarif_validator();
+    let cdx = cyclonedx_validator();
+    let mut rng = Rng(0x5eed_0000_5ca1_0001);
+    for i in 0..120 {
+        let report = random_report(&mut rng);
+        let s = render_scan_json(&report, ScanFormat::Sarif);
+        let errs = errors(&sarif, &s);
+        assert!(errs.is_empty(), "case {i}: {errs:?}\n{s:#}");
+        let c = render_scan_json(&report, ScanFormat::CycloneDx);
+        let errs = errors(&cdx, &c);
+        assert!(errs.is_empty(), "case {i}: {errs:?}\n{c:#}");
+        let refs: Vec<&str> = c["vulnerabilities"]
+            .as_array()
+            .map(|v| v.iter().map(|x| x["bom-ref"].as_str().unwrap()).collect())
+            .unwrap_or_default();
+        let unique: HashSet<&&str> = refs.iter().collect();
+        assert_eq!(unique.len(), refs.len(), "case {i}: {refs:?}");
+        // Every Markdown row has exactly the six pipes of five cells, whatever the data.
+        let md = render_scan(&report, ScanFormat::Markdown);
+        for (row, pipes) in table_rows(&md) {
+            assert_eq!(pipes, 6, "case {i}: {row}");
+        }
+        assert!(!md.contains('\u{1b}'), "case {i}");
+    }
+}
+
+#[test]
+fn output_does_not_depend_on_finding_order() {
+    let report = fixture::scan_report();
+    let mut reversed = report.clone();
+    reversed.findings.reverse();
+    for f in ScanFormat::ALL {
+        if f == ScanFormat::Json {
+            continue; // The report as the caller built it.
+        }
+        assert_eq!(render_scan(&report, f), render_scan(&reversed, f), "{f}");
+    }
+}
+
+fn sarif_run(report: &ScanReport) -> Value {
+    let doc = render_scan_json(report, ScanFormat::Sarif);
+    assert_eq!(doc["version"], "2.1.0");
+    let runs = doc["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 1);
+    runs[0].clone()
+}
+
+#[test]
+fn sarif_rules_results_and_levels() {
+    let report = fixture::scan_report();
+    let run = sarif_run(&report);
+    let driver = &run["tool"]["driver"];
+    assert_eq!(driver["name"], "strata");
+    assert_eq!(driver["version"], "0.1.0");
+    assert!(
+        driver["informationUri"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://")
+    );
+
+    // One rule per vulnerability id, sorted; CVE-2024-37891 is in two packages.
+    let rules = driver["rules"].as_array().unwrap();
+    let ids: Vec<&str> = rules.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    let expected: BTreeSet<&str> = report.findings.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(ids, expected.iter().copied().collect::<Vec<_>>());
+    for r in rules {
+        let sev = r["properties"]["tags"][1].as_str().unwrap();
+        assert_eq!(r["properties"]["tags"][0], "security");
+        if let Some(score) = r["properties"]["security-severity"].as_str() {
+            let score: f64 = score.parse().unwrap();
+            assert!((0.0..=10.0).contains(&score), "{r}");
+        } else {
+            assert!(sev == "unknown", "{r}");
+        }
+        assert!(!r["shortDescription"]["text"].as_str().unwrap().is_empty());
+        assert!(!r["fullDescription"]["text"].as_str().unwrap().is_empty());
+    }
+    let log4j = rules.iter().find(|r| r["id"] == "CVE-2021-44228").unwrap();
+    assert_eq!(log4j["properties"]["security-severity"], "10.0");
+    assert_eq!(
+        log4j["helpUri"],
+        "https://logging.apache.org/log4j/2.x/security.html"
+    );
+    // Neither hostile reference is usable: fall back to the id's own page.
+    let weird = rules.iter().find(|r| r["id"] == "PYSEC-2024-0").unwrap();
+    assert_eq!(
+        weird["helpUri"],
+        "https://osv.dev/vulnerability/PYSEC-2024-0"
+    );
+
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), report.findings.len());
+    let mut fingerprints = HashSet::new();
+    for r in results {
+        let rule = &rules[usize::try_from(r["ruleIndex"].as_u64().unwrap()).unwrap()];
+        assert_eq!(rule["id"], r["ruleId"]);
+        let sev = r["properties"]["severity"].as_str().unwrap();
+        let level = match sev {
+            "critical" | "high" => "error",
+            "medium" => "warning",
+            _ => "note",
+        };
+        assert_eq!(r["level"], level, "{r}");
+        let uri = r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            .as_str()
+            .unwrap();
+        assert!(!uri.starts_with('/') && !uri.is_empty(), "{uri}");
+        fingerprints.insert(r["partialFingerprints"].to_string());
+    }
+    assert_eq!(
+        fingerprints.len(),
+        results.len(),
+        "one fingerprint per finding"
+    );
+
+    let log4j_result = results
+        .iter()
+        .find(|r| r["ruleId"] == "CVE-2021-44228")
+        .unwrap();
+    assert_eq!(
+        log4j_result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "app/lib/log4j-core-2.14.1.jar"
+    );
+    assert_eq!(
+        log4j_result["message"]["text"],
+        "log4j-core 2.14.1 is affected by CVE-2021-44228 (critical); fixed in 2.15.0."
+    );
+    let apt = results
+        .iter()
+        .find(|r| r["ruleId"] == "CVE-2011-3374")
+        .unwrap();
+    assert_eq!(
+        apt["message"]["text"],
+        "apt 2.6.1 is affected by CVE-2011-3374 (negligible); no fixed version is available yet."
+    );
+    // Severities come out most severe first.
+    let order: Vec<Severity> = results
+        .iter()
+        .map(|r| serde_json::from_value(r["properties"]["severity"].clone()).unwrap())
+        .collect();
+    assert!(order.is_sorted_by(|a, b| a >= b), "{order:?}");
+}
+
+#[test]
+fn sarif_fingerprints_are_stable_per_vulnerability_and_package() {
+    let fp = |report: &ScanReport, id: &str, purl: &str| -> Value {
+        let run = sarif_run(report);
+        run["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["ruleId"] == id && r["properties"]["purl"] == purl)
+            .map(|r| r["partialFingerprints"].clone())
+            .unwrap()
+    };
+    let report = fixture::scan_report();
+    let before = fp(
+        &report,
+        "CVE-2021-44228",
+        "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1",
+    );
+    assert_eq!(before.as_object().unwrap().len(), 1);
+
+    // Other findings, the file and the layer do not matter...
+    let mut other = report.clone();
+    other.findings.retain(|f| f.id == "CVE-2021-44228");
+    for f in &mut other.findings {
+        f.package.locations = vec![Location {
+            path: "/elsewhere/log4j.jar".to_owned(),
+            layer_diff_id: None,
+        }];
+        f.severity = Severity::High;
+    }
+    assert_eq!(
+        fp(
+            &other,
+            "CVE-2021-44228",
+            "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1"
+        ),
+        before
+    );
+    // ...the package does.
+    let a = fp(&report, "CVE-2024-37891", "pkg:pypi/urllib3@1.24.1");
+    let b = fp(&report, "CVE-2024-37891", "pkg:pypi/urllib3@1.26.5");
+    assert_ne!(a, b);
+}
+
+#[test]
+fn scan_cyclonedx_vulnerabilities() {
+    let report = fixture::scan_report();
+    let doc = render_scan_json(&report, ScanFormat::CycloneDx);
+    assert_eq!(doc["specVersion"], "1.6");
+    // The components are exactly those of the SBOM document.
+    let sbom_doc = crate::render_json(&report.sbom, strata_report::SbomFormat::CycloneDx);
+    assert_eq!(doc["components"], sbom_doc["components"]);
+    assert_eq!(doc["metadata"], sbom_doc["metadata"]);
+    assert!(sbom_doc.get("vulnerabilities").is_none());
+    assert_ne!(doc["serialNumber"], sbom_doc["serialNumber"]);
+
+    let components: HashSet<&str> = doc["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["bom-ref"].as_str().unwrap())
+        .collect();
+    let vulns = doc["vulnerabilities"].as_array().unwrap();
+    assert_eq!(vulns.len(), report.findings.len());
+    for v in vulns {
+        let affects = v["affects"].as_array().unwrap();
+        assert_eq!(affects.len(), 1, "{v}");
+        assert!(
+            components.contains(affects[0]["ref"].as_str().unwrap()),
+            "{v}"
+        );
+        for r in v["ratings"].as_array().into_iter().flatten() {
+            let m = r["method"].as_str().unwrap();
+            assert!(["CVSSv4", "CVSSv31", "CVSSv3", "CVSSv2", "other"].contains(&m));
+        }
+    }
+
+    let log4j = vulns.iter().find(|v| v["id"] == "CVE-2021-44228").unwrap();
+    assert_eq!(log4j["source"]["name"], "NVD");
+    assert_eq!(
+        log4j["affects"][0]["ref"],
+        "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1"
+    );
+    assert_eq!(log4j["affects"][0]["versions"][0]["version"], "2.14.1");
+    assert_eq!(log4j["references"][0]["id"], "GHSA-jfh8-c2jp-5v3q");
+    assert_eq!(log4j["references"][0]["source"]["name"], "GitHub");
+    assert_eq!(
+        log4j["ratings"],
+        json!([{
+            "source": {"name": "nvd"},
+            "score": 10.0,
+            "severity": "critical",
+            "method": "CVSSv31",
+            "vector": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H"
+        }])
+    );
+    assert_eq!(log4j["recommendation"], "Upgrade log4j-core to 2.15.0.");
+    assert!(log4j.get("analysis").is_none());
+
+    let redirect = vulns.iter().find(|v| v["id"] == "CVE-2024-37891").unwrap();
+    assert_eq!(redirect["ratings"][0]["method"], "CVSSv4");
+    assert_eq!(redirect["ratings"][1]["method"], "CVSSv31");
+
+    // No fix: an analysis saying so, and no recommendation; the distribution's own
+    // rating is listed beside the CVSS one.
+    let apt = vulns.iter().find(|v| v["id"] == "CVE-2011-3374").unwrap();
+    assert_eq!(
+        apt["analysis"],
+        json!({"state": "exploitable", "response": ["can_not_fix"], "detail": "No fixed version is available yet."})
+    );
+    assert!(apt.get("recommendation").is_none());
+    assert_eq!(
+        apt["ratings"][1],
+        json!({"source": {"name": "debian"}, "severity": "info", "method": "other"})
+    );
+    let openssl = vulns.iter().find(|v| v["id"] == "CVE-2024-2511").unwrap();
+    assert_eq!(openssl["analysis"]["response"], json!(["will_not_fix"]));
+    let failure = vulns
+        .iter()
+        .find(|v| v["id"] == "RUSTSEC-2020-0036")
+        .unwrap();
+    assert_eq!(failure["source"]["name"], "OSV");
+    assert!(failure.get("ratings").is_none());
+
+    // The serial number follows the findings.
+    let mut fewer = report.clone();
+    fewer.findings.pop();
+    assert_ne!(
+        render_scan_json(&fewer, ScanFormat::CycloneDx)["serialNumber"],
+        doc["serialNumber"]
+    );
+    assert_eq!(
+        render_scan_json(&report, ScanFormat::CycloneDx)["serialNumber"],
+        doc["serialNumber"]
+    );
+}
+
+#[test]
+fn markdown_escapes_and_orders() {
+    let report = fixture::scan_report();
+    let md = render_scan(&report, ScanFormat::Markdown);
+    assert!(md.starts_with("## strata scan: registry:localhost:5000/shop/app:1.0\n"));
+    assert!(md.contains(
+        "**10 vulnerabilities** (2 critical, 2 high, 3 medium, 1 low, 1 negligible, 1 unknown) in 9 of 16 packages."
+    ));
+    let rows = table_rows(&md);
+    assert_eq!(rows.len(), 2 + report.findings.len());
+    for (row, pipes) in &rows {
+        assert_eq!(*pipes, 6, "{row}");
+    }
+    assert!(rows[2].0.starts_with(
+        "| Critical | [CVE-2019-10744](https://nvd.nist.gov/vuln/detail/CVE-2019-10744) | lodash |"
+    ));
+    assert!(
+        rows.last()
+            .unwrap()
+            .0
+            .starts_with("| Unknown | [RUSTSEC-2020-0036]")
+    );
+    // The hostile package and its fixed version are escaped, not interpreted.
+    let weird = rows
+        .iter()
+        .find(|(r, _)| r.contains("PYSEC-2024-0"))
+        .unwrap()
+        .0;
+    assert!(
+        weird.contains("we ird\\u{1b}\\[31m\\<pkg\\>\\&\"q\"/ü"),
+        "{weird}"
+    );
+    assert!(weird.ends_with("| 1.0+ünï code\\|2 |"), "{weird}");
+    assert!(!md.contains("<pkg>") && !md.contains('\u{1b}'));
+
+    let mut empty = report;
+    empty.findings.clear();
+    assert_eq!(
+        render_scan(&empty, ScanFormat::Markdown),
+        "## strata scan: registry:localhost:5000/shop/app:1.0\n\n\
+         No vulnerabilities found in 16 packages.\n\n\
+         Database generation 42, built 2024-05-01T06:00:00Z.\n"
+    );
+}
+
+#[test]
+fn markdown_caps_rows() {
+    let mut report = fixture::scan_report();
+    let template = report.findings[0].clone();
+    report.findings = (0..7)
+        .map(|i| {
+            let mut f = template.clone();
+            f.id = format!("CVE-2024-{i:04}");
+            f
+        })
+        .collect();
+    let mut out = Vec::new();
+    write_scan_markdown_with(&report, 5, &mut out).unwrap();
+    let md = String::from_utf8(out).unwrap();
+    assert_eq!(table_rows(&md).len(), 2 + 5);
+    assert!(md.contains("| [CVE-2024-0004]("));
+    assert!(!md.contains("CVE-2024-0005"));
+    assert!(md.ends_with(
+        "\n_2 more findings not shown (the table stops at 5 rows); see `--format json` for all of them._\n"
+    ));
+    let mut out = Vec::new();
+    write_scan_markdown_with(&report, 7, &mut out).unwrap();
+    assert!(!String::from_utf8(out).unwrap().contains("not shown"));
+    assert_eq!(strata_report::MARKDOWN_MAX_ROWS, 500);
+}
+
+#[test]
+fn package_types_in_sarif_properties() {
+    let run = sarif_run(&fixture::scan_report());
+    let types: BTreeSet<&str> = run["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["properties"]["packageType"].as_str().unwrap())
+        .collect();
+    for t in [PackageType::Maven, PackageType::Cargo, PackageType::Deb] {
+        assert!(types.contains(t.as_str()), "{types:?}");
+    }
+}
