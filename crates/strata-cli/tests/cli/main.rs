@@ -12,5 +12,6 @@ mod os_images;
 mod platforms;
 mod rules;
 mod skip_and_strict;
+mod scan_formats;
 mod support;
 mod targets;
