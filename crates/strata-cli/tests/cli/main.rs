@@ -11,7 +11,7 @@ mod formats;
 mod os_images;
 mod platforms;
 mod rules;
-mod skip_and_strict;
 mod scan_formats;
+mod skip_and_strict;
 mod support;
 mod targets;
