@@ -30,10 +30,16 @@ pub struct SbomArgs {
 
 pub fn run(args: &SbomArgs) -> Result<ExitCode> {
     let format: SbomFormat = args.format.parse()?;
-    let cataloger = Cataloger::all();
-    let image = open(&args.target, &args.image, &cataloger)?;
-    let catalog = catalog_image(&cataloger, &image)?;
-    let sbom = build_sbom(&args.target, &image, catalog)?;
+    let sbom = match args.target.strip_prefix("sbom:") {
+        // Converting between formats: `strata sbom sbom:bom.spdx.json --format cyclonedx`.
+        Some(file) => sbom_from_file(&args.target, file)?,
+        None => {
+            let cataloger = Cataloger::all();
+            let image = open(&args.target, &args.image, &cataloger)?;
+            let catalog = catalog_image(&cataloger, &image)?;
+            build_sbom(&args.target, &image, catalog)?
+        }
+    };
     check_strict(&sbom, &args.image)?;
     let mut out = Output::open(args.output.as_deref())?;
     let options = ReportOptions {
@@ -155,6 +161,48 @@ pub fn build_sbom(target: &str, image: &ImageFs, catalog: strata_catalog::Catalo
         } else {
             eprintln!("warning: {}: {}", w.path, w.message);
         }
+    }
+    Ok(sbom)
+}
+
+/// Reads an existing SBOM (`sbom:FILE`, CycloneDX or SPDX JSON) instead of an image.
+pub fn sbom_from_file(target: &str, file: &str) -> Result<Sbom> {
+    use std::io::Read;
+    use strata_report::sbom_in::{MAX_SBOM_BYTES, read_sbom};
+    let f = std::fs::File::open(file).map_err(|e| anyhow!("{file}: {e}"))?;
+    let mut bytes = Vec::new();
+    // One byte over the limit is enough to know it is too large.
+    f.take(MAX_SBOM_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| anyhow!("{file}: {e}"))?;
+    let imported = read_sbom(&bytes, file)?;
+    let tool = strata_types::Tool::new("strata", env!("CARGO_PKG_VERSION"));
+    let mut sbom = Sbom::new(
+        tool,
+        strata_types::Target {
+            reference: target.to_owned(),
+            kind: strata_types::TargetKind::Sbom,
+            image_id: None,
+            manifest_digest: None,
+            repo_tags: Vec::new(),
+            platform: None,
+            layers: Vec::new(),
+        },
+        now_rfc3339(),
+    );
+    sbom.distro = imported.distro;
+    sbom.packages = imported.packages;
+    sbom.warnings = imported
+        .warnings
+        .into_iter()
+        .map(|message| strata_types::Warning {
+            path: file.to_owned(),
+            layer: None,
+            message,
+        })
+        .collect();
+    for w in &sbom.warnings {
+        eprintln!("warning: {}", w.message);
     }
     Ok(sbom)
 }

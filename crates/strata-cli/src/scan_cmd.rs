@@ -77,10 +77,15 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
     })?;
     let status = db.status()?;
 
-    let cataloger = Cataloger::all();
-    let image = open(&args.target, &args.image, &cataloger)?;
-    let catalog = catalog_image(&cataloger, &image)?;
-    let sbom = build_sbom(&args.target, &image, catalog)?;
+    let sbom = match args.target.strip_prefix("sbom:") {
+        Some(file) => crate::sbom_cmd::sbom_from_file(&args.target, file)?,
+        None => {
+            let cataloger = Cataloger::all();
+            let image = open(&args.target, &args.image, &cataloger)?;
+            let catalog = catalog_image(&cataloger, &image)?;
+            build_sbom(&args.target, &image, catalog)?
+        }
+    };
     crate::sbom_cmd::check_strict(&sbom, &args.image)?;
     let matches = strata_match::match_packages(&db, sbom.distro.as_ref(), &sbom.packages)?;
     for w in &matches.warnings {

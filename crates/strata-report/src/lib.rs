@@ -28,6 +28,7 @@ mod json;
 pub mod license;
 mod markdown;
 mod sarif;
+pub mod sbom_in;
 mod scan;
 mod scan_cyclonedx;
 mod spdx;

@@ -11,6 +11,7 @@ mod formats;
 mod os_images;
 mod platforms;
 mod rules;
+mod scan_cli;
 mod scan_formats;
 mod skip_and_strict;
 mod support;

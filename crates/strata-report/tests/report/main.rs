@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod fixture;
+mod sbom_in;
 mod scan;
 mod schema;
 mod semantics;

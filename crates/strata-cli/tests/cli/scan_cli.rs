@@ -1,0 +1,223 @@
+//! `strata db` and `strata scan` as users run them: a database imported from the real
+//! data in ../shared/data, the Debian minbase image scanned end to end against the
+//! expected findings derived from Debian's changelogs, exit codes of the gate, and
+//! `sbom:FILE` rescans that find what the image scan found.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use strata_testkit::cache::TempDir;
+use strata_testkit::images;
+use strata_testkit::serde_json::{self, Value};
+
+use crate::support::*;
+
+/// A database with the Debian 12 records derived from changelogs and the PyPA advisories.
+fn database(t: &TempDir) -> Option<PathBuf> {
+    let data = strata_testkit::data_dir()?;
+    let debian = data.join("vulndb/distro/debian12-derived/debian12-derived-osv.tar.zst");
+    let pypa = data.join("vulndb/pypa-advisory-database.tar.zst");
+    let db = t.path().join("db");
+    let run = strata(&["db", "import", "--db", s(&db), s(&debian), s(&pypa)]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(run.stdout.contains("Debian:12"), "{}", run.stdout);
+    Some(db)
+}
+
+fn scan_json(target: &str, db: &Path, extra: &[&str]) -> Value {
+    let mut args = vec![
+        "scan",
+        target,
+        "--db",
+        s(db),
+        "--format",
+        "json",
+        "--no-cache",
+    ];
+    args.extend_from_slice(extra);
+    let run = strata(&args);
+    assert_eq!(run.code, Some(0), "{args:?}: {}", run.stderr);
+    serde_json::from_str(&run.stdout).unwrap()
+}
+
+/// (binary package, installed version, CVE, fixed version) of every finding.
+fn rows(report: &Value) -> BTreeSet<(String, String, String, String)> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let mut fixed: Vec<&str> = f["fixed_versions"]
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            fixed.sort_unstable();
+            (
+                f["package"]["name"].as_str().unwrap().to_owned(),
+                f["installed_version"].as_str().unwrap().to_owned(),
+                f["id"].as_str().unwrap().to_owned(),
+                fixed.join(","),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn missing_database_is_an_error_with_a_hint() {
+    let t = TempDir::new("scan-nodb").unwrap();
+    let run = strata(&[
+        "scan",
+        "dir:/nonexistent",
+        "--db",
+        s(&t.path().join("none")),
+    ]);
+    assert_error("no database", &run);
+    assert!(run.stderr.contains("strata db import"), "{}", run.stderr);
+}
+
+#[test]
+fn minbase_image_findings_match_the_expected_list() {
+    let Some(img) = images::minbase() else { return };
+    let t = TempDir::new("scan-minbase").unwrap();
+    let Some(db) = database(&t) else { return };
+    let expected_file = strata_testkit::data_dir()
+        .unwrap()
+        .join("vulndb/distro/debian12-derived/expected-minbase-main.tsv");
+    let text = std::fs::read_to_string(expected_file).unwrap();
+    let want: BTreeSet<(String, String, String, String)> = text
+        .lines()
+        .skip(1)
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let c: Vec<&str> = l.split('\t').collect();
+            (
+                c[0].to_owned(),
+                c[2].to_owned(),
+                c[3].to_owned(),
+                c[4].to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(want.len(), 66);
+    let report = scan_json(s(&img.archive), &db, &[]);
+    assert_eq!(report["schema_version"], "1.0");
+    let got = rows(&report);
+    assert_eq!(got, want, "findings differ from expected-minbase-main.tsv");
+    for f in report["findings"].as_array().unwrap() {
+        assert_eq!(f["fix_state"], "fixed", "{f}");
+    }
+
+    // The same image rescanned from its SBOMs, without the image.
+    for format in ["cyclonedx", "spdx-json", "json"] {
+        let bom = t.path().join(format!("bom.{format}"));
+        let run = strata(&[
+            "sbom",
+            s(&img.archive),
+            "--format",
+            format,
+            "--no-cache",
+            "-o",
+            s(&bom),
+        ]);
+        assert_eq!(run.code, Some(0), "{}", run.stderr);
+        if format == "json" {
+            // strata's own JSON is not an interchange format: refused with a clear error.
+            let run = strata(&["scan", &format!("sbom:{}", s(&bom)), "--db", s(&db)]);
+            assert_error("sbom:strata json", &run);
+            assert!(run.stderr.contains("CycloneDX or SPDX"), "{}", run.stderr);
+            continue;
+        }
+        let rescan = scan_json(&format!("sbom:{}", s(&bom)), &db, &[]);
+        assert_eq!(rows(&rescan), want, "sbom:{format}");
+        assert_eq!(rescan["sbom"]["target"]["kind"], "sbom");
+    }
+}
+
+#[test]
+fn gate_exit_codes_and_filters() {
+    let t = TempDir::new("scan-gate").unwrap();
+    let Some(db) = database(&t) else { return };
+    let root = t.path().join("root");
+    for (name, version) in [
+        ("urllib3", "1.24.1"),
+        ("Jinja2", "2.10"),
+        ("requests", "2.32.3"),
+    ] {
+        let info = root.join(format!(
+            "usr/lib/python3/dist-packages/{name}-{version}.dist-info"
+        ));
+        std::fs::create_dir_all(&info).unwrap();
+        std::fs::write(
+            info.join("METADATA"),
+            format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"),
+        )
+        .unwrap();
+    }
+    let target = format!("dir:{}", s(&root));
+    let all = scan_json(&target, &db, &[]);
+    let findings = all["findings"].as_array().unwrap();
+    let packages: BTreeSet<&str> = findings
+        .iter()
+        .map(|f| f["package"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        packages,
+        BTreeSet::from(["Jinja2", "urllib3"]),
+        "requests 2.32.3 is not affected"
+    );
+    let ids: BTreeSet<&str> = findings.iter().map(|f| f["id"].as_str().unwrap()).collect();
+    for id in ["CVE-2019-11324", "CVE-2019-10906"] {
+        assert!(ids.contains(id), "{id} missing from {ids:?}");
+    }
+    let severities: BTreeSet<&str> = findings
+        .iter()
+        .map(|f| f["severity"].as_str().unwrap())
+        .collect();
+
+    // --fail-on: exit 1 when a finding is at or above; --exit-code changes it.
+    let run = strata(&["scan", &target, "--db", s(&db), "--fail-on", "unknown"]);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    let run = strata(&[
+        "scan",
+        &target,
+        "--db",
+        s(&db),
+        "--fail-on",
+        "unknown",
+        "--exit-code",
+        "7",
+    ]);
+    assert_eq!(run.code, Some(7), "{}", run.stderr);
+    // --severity keeps only the named severities; a gate on what is left out passes.
+    let only = severities.iter().next().copied().unwrap();
+    let kept = scan_json(&target, &db, &["--severity", only]);
+    assert!(
+        kept["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["severity"] == only)
+    );
+    let run = strata(&[
+        "scan",
+        &target,
+        "--db",
+        s(&db),
+        "--fail-on",
+        "critical",
+        "--severity",
+        "low",
+    ]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    // Bad values are errors (2), not a passed gate.
+    let run = strata(&["scan", &target, "--db", s(&db), "--fail-on", "severe"]);
+    assert_error("bad --fail-on", &run);
+    let run = strata(&["scan", &target, "--db", s(&db), "--format", "yaml"]);
+    assert_error("bad --format", &run);
+
+    // db status names the sources and counts.
+    let run = strata(&["db", "status", "--db", s(&db), "--format", "json"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let status: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert!(status.to_string().contains("PyPI"), "{status}");
+}
