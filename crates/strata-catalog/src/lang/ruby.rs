@@ -117,12 +117,19 @@ const SECTIONS: &[&str] = &[
     "CHECKSUMS",
 ];
 
-/// Installed gems' specifications: `.../specifications/<name>-<version>.gemspec`.
+/// Installed gems' specifications: `.../specifications/<name>-<version>.gemspec`, and the
+/// default gems shipped with Ruby itself, `.../specifications/default/<name>-<version>.gemspec`
+/// (Debian's `libruby3.1` installs 70 of them: `json`, `openssl`, `psych`, ...).
 #[derive(Debug, Default)]
 pub struct GemspecDetector;
 
 fn wants_gemspec(path: &str) -> bool {
-    file_name(path).ends_with(".gemspec") && file_name(parent(path)) == "specifications"
+    if !file_name(path).ends_with(".gemspec") {
+        return false;
+    }
+    let dir = parent(path);
+    file_name(dir) == "specifications"
+        || (file_name(dir) == "default" && file_name(parent(dir)) == "specifications")
 }
 
 lang_detector!(
@@ -214,5 +221,30 @@ mod tests {
             "/usr/local/bundle/specifications/rack-2.2.3.gemspec"
         ));
         assert!(!wants_gemspec("/app/rack.gemspec"));
+    }
+
+    /// Ruby's default gems live one level down, in `specifications/default/`; syft reports
+    /// them and strata missed all 70 of Debian bookworm's `libruby3.1`.
+    #[test]
+    fn default_gem_specifications_are_wanted() {
+        assert!(wants_gemspec(
+            "/usr/lib/ruby/gems/3.1.0/specifications/default/json-2.6.1.gemspec"
+        ));
+        assert!(!wants_gemspec("/app/default/json-2.6.1.gemspec"));
+        assert!(!wants_gemspec(
+            "/usr/lib/ruby/gems/3.1.0/specifications/other/json-2.6.1.gemspec"
+        ));
+        let input = crate::DetectInput {
+            path: "/usr/lib/ruby/gems/3.1.0/specifications/default/abbrev-0.1.0.gemspec",
+            contents: b"# -*- encoding: utf-8 -*-\n# stub: abbrev 0.1.0 ruby lib\n\nGem::Specification.new do |s|\n  s.name = \"abbrev\".freeze\n  s.version = \"0.1.0\"\n  s.licenses = [\"Ruby\".freeze, \"BSD-2-Clause\".freeze]\nend\n",
+            distro: None,
+        };
+        let (entries, warnings) = gemspec_entries(&input).unwrap_or_else(|e| panic!("{e}"));
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let got: Vec<_> = entries
+            .iter()
+            .map(|e| (e.name.as_str(), e.version.as_str()))
+            .collect();
+        assert_eq!(got, [("abbrev", "0.1.0")]);
     }
 }
