@@ -7,6 +7,7 @@
 //! | [`layered`] | `strata-test/layered:bookworm`, 6 layers | `docker build` FROM minbase: adds files, deletes a file and replaces a directory (whiteouts, opaque dir), installs `hello` and `tree` with `dpkg -i`, then purges `tree` |
 //! | [`apk`] | `strata-test/apk:3.18` | a real `lib/apk/db/installed` + Alpine 3.18 os-release from the shared data, `docker import` |
 //! | [`rpm`] | `strata-test/rpm:8` | tiny rpms made with `rpmbuild`, installed with `rpm --root R -i --nodeps` into a sqlite rpmdb, Rocky os-release, `docker import` |
+//! | [`lang`] | `strata-test/lang:1`, 1 layer, no OS packages | `pip install --target` site-packages, `npm install` under `/srv/web`, a Cargo project and its `cargo auditable` binary, a Go binary, jars made with `jar`; `docker import` |
 //!
 //! Each image is cached under [`crate::cache_dir`] as a directory holding `image.tar` (the
 //! `docker save` archive), `rootfs/` (the merged file system, from `docker export`),
@@ -32,6 +33,8 @@ pub enum ImageKind {
     Deb,
     Apk,
     Rpm,
+    /// No OS package database: language packages only ([`lang`]).
+    Lang,
 }
 
 /// A built, cached, loaded test image.
@@ -126,7 +129,33 @@ impl TestImage {
             ImageKind::Deb => truth::dpkg_query(&self.rootfs),
             ImageKind::Rpm => truth::rpm_query(&self.rootfs),
             ImageKind::Apk => truth::apk_installed(&self.rootfs),
+            ImageKind::Lang => Ok(Vec::new()),
         }
+    }
+
+    /// The independent truth for the language packages of the [`lang`] image, as the
+    /// package managers reported it while building the image (`pip list`, `npm query`,
+    /// `go version -m`, the `Cargo.lock` cargo wrote, the jars the recipe made).
+    pub fn lang_truth(&self) -> Result<truth::LangTruth> {
+        if self.kind != ImageKind::Lang {
+            return Err(Error::invalid(
+                &self.reference,
+                "lang_truth() is only recorded for the lang image",
+            ));
+        }
+        let t = self.dir.join("truth");
+        let read = |f: &str| crate::cmd::read_to_string(&t.join(f));
+        Ok(truth::LangTruth {
+            python: truth::parse_pip_list(&read("pip-list.json")?)?,
+            npm: truth::parse_npm_query(&read("npm-query.json")?)?,
+            npm_root: lang_layout::NPM_ROOT.to_string(),
+            cargo: truth::parse_cargo_lock(&read("Cargo.lock")?)?,
+            go: truth::parse_go_version_m(&read("go-version-m.txt")?)?,
+            maven: lang_layout::JARS
+                .iter()
+                .map(|(_, g, a, v)| (format!("{g}:{a}"), (*v).to_string()))
+                .collect(),
+        })
     }
 
     /// An OCI image layout of this image made by `skopeo copy`, with layers compressed as
@@ -168,10 +197,17 @@ impl TestImage {
     /// syft's JSON SBOM of this image's `docker save` archive (`syft docker-archive:<archive>
     /// -o json`), run once and cached.
     pub fn syft_json(&self) -> Result<String> {
+        self.syft_json_with("syft", &[])
+    }
+
+    /// syft's JSON SBOM of this image's archive with extra arguments `args` (e.g.
+    /// `--override-default-catalogers`), cached under `<image>-<tag>`: `tag` must change
+    /// whenever `args` do.
+    pub fn syft_json_with(&self, tag: &str, args: &[&str]) -> Result<String> {
         let syft = crate::find_syft()?;
         let cache = crate::cache_dir()?;
         let name = format!(
-            "{}-syft",
+            "{}-{tag}",
             self.dir
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
@@ -182,6 +218,7 @@ impl TestImage {
             run(Command::new(&syft)
                 .arg(format!("docker-archive:{}", self.archive.display()))
                 .arg("-q")
+                .args(args)
                 .arg("-o")
                 .arg(format!("json={}", out.display()))
                 .env("SYFT_CHECK_FOR_APP_UPDATE", "false"))
@@ -230,6 +267,11 @@ pub fn apk() -> Option<TestImage> {
 /// The rpm image with a sqlite rpmdb of tiny rpms.
 pub fn rpm() -> Option<TestImage> {
     require(build_rpm())
+}
+
+/// The image of language packages ([`lang_layout`]): Python, npm, Cargo, Go, Java.
+pub fn lang() -> Option<TestImage> {
+    require(build_lang())
 }
 
 fn mirror() -> String {
@@ -509,4 +551,259 @@ pub fn scratch_copy(src: &Path, name: &str) -> Result<(TempDir, PathBuf)> {
     let dest = tmp.path().join(name);
     std::fs::copy(src, &dest).map_err(|e| Error::io(&dest, e))?;
     Ok((tmp, dest))
+}
+
+/// What the [`lang`] image holds and where.
+pub mod lang_layout {
+    /// `pip install --target` directory.
+    pub const SITE_PACKAGES: &str = "usr/local/lib/python3.11/site-packages";
+    /// The distributions installed with pip, all pinned, dependencies included, so the
+    /// set does not change when a new release comes out. `jaraco.classes`,
+    /// `typing_extensions`, `Jinja2` and `MarkupSafe` spell their names in ways PEP 503
+    /// normalises.
+    pub const PIP: &[&str] = &[
+        "requests==2.31.0",
+        "urllib3==1.26.5",
+        "idna==3.6",
+        "certifi==2023.11.17",
+        "charset-normalizer==3.3.2",
+        "jinja2==3.1.2",
+        "MarkupSafe==2.1.3",
+        "click==8.1.7",
+        "six==1.16.0",
+        "attrs==23.1.0",
+        "typing_extensions==4.8.0",
+        "jaraco.classes==3.3.0",
+        "more-itertools==10.1.0",
+    ];
+    /// The npm project (`package.json` and `package-lock.json`, `node_modules/`).
+    pub const NPM_ROOT: &str = "/srv/web";
+    /// Its `package.json`: express 4.18.2 brings ~70 packages; `debug@4` at the top forces
+    /// four nested copies of `debug@2.6.9` and `ms@2.0.0`; `ms` is also a dev dependency
+    /// that a runtime package needs, `is-number` a dev-only one; `@types/cookie` is scoped.
+    pub const PACKAGE_JSON: &str = r#"{
+  "name": "strata-web",
+  "version": "1.0.0",
+  "private": true,
+  "dependencies": {
+    "@types/cookie": "0.5.1",
+    "debug": "4.3.4",
+    "express": "4.18.2",
+    "lodash": "4.17.11"
+  },
+  "devDependencies": {
+    "is-number": "7.0.0",
+    "ms": "2.1.3"
+  }
+}
+"#;
+    /// The Cargo project: `Cargo.toml`, `Cargo.lock`, and its binary built with
+    /// `cargo auditable` at [`RUST_BINARY`].
+    pub const CARGO_PROJECT: &str = "/src/rustapp";
+    pub const CARGO_TOML: &str = "[package]\nname = \"rustapp\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
+        [dependencies]\nitoa = \"=1.0.9\"\ncfg-if = \"=1.0.0\"\nsemver = \"=1.0.20\"\n";
+    pub const CARGO_MAIN: &str = "use std::str::FromStr;\n\nfn main() {\n    let mut b = itoa::Buffer::new();\n    \
+        let v = semver::Version::from_str(\"1.2.3\").unwrap();\n    cfg_if::cfg_if! {\n        if #[cfg(unix)] {\n            \
+        println!(\"{} {v}\", b.format(7u8));\n        } else {\n            println!(\"{v}\");\n        }\n    }\n}\n";
+    pub const RUST_BINARY: &str = "/usr/local/bin/rustapp";
+    /// A Go binary (no cgo, `-trimpath`) whose one dependency is replaced by a local
+    /// directory (`replace example.com/strata/golib v1.2.3 => ../lib`).
+    pub const GO_BINARY: &str = "/usr/local/bin/goapp";
+    pub const GO_MAIN_MODULE: &str = "example.com/strata/goapp";
+    pub const GO_LOCAL_DEP: &str = "example.com/strata/golib";
+    /// The jars: (path in the image, group, artifact, version). `epsilon` is inside the
+    /// war, at `WEB-INF/lib/epsilon-5.0.jar`.
+    pub const JARS: &[(&str, &str, &str, &str)] = &[
+        (
+            "/opt/app/lib/alpha-1.0.0.jar",
+            "org.example",
+            "alpha",
+            "1.0.0",
+        ),
+        ("/opt/app/webapp.war", "org.example", "webapp", "0.9"),
+        (
+            "/opt/app/webapp.war:WEB-INF/lib/epsilon-5.0.jar",
+            "org.example",
+            "epsilon",
+            "5.0",
+        ),
+    ];
+}
+
+/// [`lang`] as a `Result`.
+pub fn build_lang() -> Result<TestImage> {
+    use lang_layout as l;
+    let python = crate::tool("python3", "python3-pip")?;
+    let npm = crate::tool("npm", "npm")?;
+    let cargo = crate::find_tool("cargo")
+        .ok_or_else(|| Error::missing("`cargo`", "not on PATH (rustup)"))?;
+    let auditable = crate::find_tool("cargo-auditable").ok_or_else(|| {
+        Error::missing(
+            "`cargo-auditable`",
+            "not on PATH (cargo install cargo-auditable@0.7.7; .ci/run installs it)",
+        )
+    })?;
+    let go = crate::tool("go", "golang-go")?;
+    let jar = crate::tool("jar", "openjdk-17-jdk-headless")?;
+    let reference = "strata-test/lang:1";
+    cached_image("lang", reference, ImageKind::Lang, |dir| {
+        let root = dir.join("build-root");
+        let truth = dir.join("truth");
+        let work = dir.join("work");
+        let rel = |p: &str| root.join(p.trim_start_matches('/'));
+
+        // Python: pip into a site-packages directory, the truth from `pip list --path`.
+        let site = root.join(l::SITE_PACKAGES);
+        run(Command::new(&python)
+            .args(["-m", "pip", "install", "--quiet", "--no-compile"])
+            .args(["--no-warn-conflicts", "--no-cache-dir", "--no-input"])
+            .arg("--target")
+            .arg(&site)
+            .args(l::PIP)
+            .env("PIP_BREAK_SYSTEM_PACKAGES", "1")
+            .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+            .env("PIP_ROOT_USER_ACTION", "ignore"))?;
+        let list = run(Command::new(&python)
+            .args(["-m", "pip", "list", "--format", "json", "--path"])
+            .arg(&site)
+            .env("PIP_DISABLE_PIP_VERSION_CHECK", "1"))?;
+        write_file(&truth.join("pip-list.json"), list.stdout)?;
+
+        // npm: `npm install` from a pinned package.json; the truth from `npm query '*'`.
+        let web = rel(l::NPM_ROOT);
+        write_file(&web.join("package.json"), l::PACKAGE_JSON)?;
+        let npm_env = |c: &mut Command| {
+            c.current_dir(&web)
+                .env("npm_config_update_notifier", "false")
+                .env("npm_config_fund", "false")
+                .env("npm_config_audit", "false");
+        };
+        let mut install = Command::new(&npm);
+        npm_env(&mut install);
+        run(install.args(["install", "--no-audit", "--no-fund", "--loglevel=error"]))?;
+        let mut query = Command::new(&npm);
+        npm_env(&mut query);
+        let q = run(query.args(["query", "*"]))?;
+        write_file(&truth.join("npm-query.json"), q.stdout)?;
+
+        // Cargo: a project with a real Cargo.lock, and its binary built by cargo auditable.
+        let project = rel(l::CARGO_PROJECT);
+        write_file(&project.join("Cargo.toml"), l::CARGO_TOML)?;
+        write_file(&project.join("src/main.rs"), l::CARGO_MAIN)?;
+        let target = work.join("cargo-target");
+        let cargo_cmd = |args: &[&str]| {
+            let mut c = Command::new(&cargo);
+            c.args(args)
+                .current_dir(&project)
+                .env("CARGO_TARGET_DIR", &target)
+                .env_remove("RUSTFLAGS")
+                .env_remove("CARGO_BUILD_TARGET");
+            c
+        };
+        run(&mut cargo_cmd(&["generate-lockfile"]))?;
+        let mut build = cargo_cmd(&["auditable", "build", "--release", "--locked", "--quiet"]);
+        if let Some(bin) = auditable.parent() {
+            // `cargo auditable` is found as a cargo subcommand on PATH.
+            let path = std::env::var_os("PATH").unwrap_or_default();
+            let mut dirs = vec![bin.to_path_buf()];
+            dirs.extend(std::env::split_paths(&path));
+            build.env(
+                "PATH",
+                std::env::join_paths(dirs).map_err(|e| Error::invalid("PATH", e.to_string()))?,
+            );
+        }
+        run(&mut build)?;
+        let bin = rel(l::RUST_BINARY);
+        if let Some(parent) = bin.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        }
+        let built = target.join("release/rustapp");
+        std::fs::copy(&built, &bin).map_err(|e| Error::io(&built, e))?;
+        let lock = project.join("Cargo.lock");
+        std::fs::copy(&lock, truth.join("Cargo.lock")).map_err(|e| Error::io(&lock, e))?;
+
+        // Go: a binary whose dependency is replaced by a local directory; no network.
+        let gosrc = work.join("go");
+        write_file(
+            &gosrc.join("lib/go.mod"),
+            format!("module {}\n\ngo 1.19\n", l::GO_LOCAL_DEP),
+        )?;
+        write_file(
+            &gosrc.join("lib/lib.go"),
+            "package golib\n\nfunc Hello() string { return \"hello\" }\n",
+        )?;
+        write_file(
+            &gosrc.join("app/go.mod"),
+            format!(
+                "module {m}\n\ngo 1.19\n\nrequire {d} v1.2.3\n\nreplace {d} v1.2.3 => ../lib\n",
+                m = l::GO_MAIN_MODULE,
+                d = l::GO_LOCAL_DEP
+            ),
+        )?;
+        write_file(
+            &gosrc.join("app/main.go"),
+            format!(
+                "package main\n\nimport (\n\t\"fmt\"\n\n\t\"{}\"\n)\n\nfunc main() {{ fmt.Println(golib.Hello()) }}\n",
+                l::GO_LOCAL_DEP
+            ),
+        )?;
+        let gobin = rel(l::GO_BINARY);
+        run(Command::new(&go)
+            .args(["build", "-trimpath", "-o"])
+            .arg(&gobin)
+            .arg(".")
+            .current_dir(gosrc.join("app"))
+            .env("CGO_ENABLED", "0")
+            .env("GOFLAGS", "-buildvcs=false -mod=mod")
+            .env("GOPROXY", "off")
+            .env("GOTOOLCHAIN", "local")
+            .env("GOCACHE", work.join("gocache"))
+            .env("GOPATH", work.join("gopath")))?;
+        let m = run(Command::new(&go).args(["version", "-m"]).arg(&gobin))?;
+        write_file(&truth.join("go-version-m.txt"), m.stdout)?;
+
+        // Java: jars with pom.properties (and a manifest), a war with a jar inside.
+        let jars = work.join("jars");
+        let pom = |d: &Path, g: &str, a: &str, v: &str| {
+            write_file(
+                &d.join(format!("META-INF/maven/{g}/{a}/pom.properties")),
+                format!("#Generated by Maven\ngroupId={g}\nartifactId={a}\nversion={v}\n"),
+            )
+        };
+        // `jar cf OUT` or, with a manifest, `jar cfm OUT MANIFEST`, then `-C FILES .`.
+        let jar_cmd = |out: &Path, manifest: Option<&Path>, files: &Path| {
+            run(Command::new(&jar)
+                .current_dir(&jars)
+                .arg(if manifest.is_some() { "cfm" } else { "cf" })
+                .arg(out)
+                .args(manifest)
+                .arg("-C")
+                .arg(files)
+                .arg("."))
+            .map(drop)
+        };
+        let a = jars.join("a");
+        pom(&a, "org.example", "alpha", "1.0.0")?;
+        write_file(&a.join("org/example/Alpha.class"), "x")?;
+        let manifest = jars.join("manifest.mf");
+        write_file(
+            &manifest,
+            "Implementation-Title: Alpha\nImplementation-Version: 1.0.0\n",
+        )?;
+        let lib = rel("/opt/app/lib");
+        std::fs::create_dir_all(&lib).map_err(|e| Error::io(&lib, e))?;
+        jar_cmd(&lib.join("alpha-1.0.0.jar"), Some(&manifest), &a)?;
+        let e = jars.join("e");
+        pom(&e, "org.example", "epsilon", "5.0")?;
+        let w = jars.join("w");
+        pom(&w, "org.example", "webapp", "0.9")?;
+        std::fs::create_dir_all(w.join("WEB-INF/lib")).map_err(|err| Error::io(&w, err))?;
+        jar_cmd(&w.join("WEB-INF/lib/epsilon-5.0.jar"), None, &e)?;
+        jar_cmd(&rel("/opt/app/webapp.war"), None, &w)?;
+
+        import_dir(&root, &dir.join("build.tar"), reference)?;
+        let _ = std::fs::remove_file(dir.join("build.tar"));
+        std::fs::remove_dir_all(&work).map_err(|e| Error::io(&work, e))?;
+        std::fs::remove_dir_all(&root).map_err(|e| Error::io(&root, e))
+    })
 }

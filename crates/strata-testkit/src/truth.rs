@@ -262,6 +262,275 @@ pub fn syft_os_packages(json: &str) -> Result<Vec<(String, String, String)>> {
     Ok(out)
 }
 
+/// One language package of syft's JSON (`artifacts[]` of type `python`, `npm`,
+/// `rust-crate`, `go-module`, `java-archive`), in strata's terms.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SyftLangPackage {
+    /// strata's package type: `python`, `npm`, `cargo`, `go`, `maven`.
+    pub ecosystem: String,
+    /// syft's name, except for Maven: `group:artifact` like strata, with the group from
+    /// the purl's namespace (syft's `name` is the artifact id only).
+    pub name: String,
+    pub version: String,
+    pub purl: String,
+    /// The paths of syft's `locations`.
+    pub locations: Vec<String>,
+    /// syft's cataloger (`foundBy`).
+    pub found_by: String,
+}
+
+impl SyftLangPackage {
+    /// (ecosystem, name, version).
+    pub fn key(&self) -> (String, String, String) {
+        (
+            self.ecosystem.clone(),
+            self.name.clone(),
+            self.version.clone(),
+        )
+    }
+}
+
+/// strata's package type for a syft artifact type, for the language types compared.
+pub fn syft_lang_ecosystem(syft_type: &str) -> Option<&'static str> {
+    Some(match syft_type {
+        "python" => "python",
+        "npm" => "npm",
+        "rust-crate" => "cargo",
+        "go-module" => "go",
+        "java-archive" => "maven",
+        "gem" => "gem",
+        _ => return None,
+    })
+}
+
+/// The language packages of a syft JSON document ([`syft_lang_ecosystem`] types). Sorted;
+/// duplicates (one per copy syft found) kept.
+pub fn syft_lang_packages(json: &str) -> Result<Vec<SyftLangPackage>> {
+    let v: Value = serde_json::from_str(json)
+        .map_err(|e| Error::invalid("syft JSON", format!("line {}: {e}", e.line())))?;
+    let artifacts = v
+        .get("artifacts")
+        .and_then(Value::as_array)
+        .ok_or_else(|| Error::invalid("syft JSON", "no `artifacts` array"))?;
+    let mut out = Vec::new();
+    for (i, a) in artifacts.iter().enumerate() {
+        let field = |k: &str| {
+            a.get(k)
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .ok_or_else(|| Error::invalid("syft JSON", format!("artifacts[{i}] has no {k}")))
+        };
+        let Some(ecosystem) = syft_lang_ecosystem(&field("type")?) else {
+            continue;
+        };
+        let purl = field("purl")?;
+        let mut name = field("name")?;
+        if ecosystem == "maven" {
+            // pkg:maven/<group>/<artifact>@<version>
+            let path = purl.strip_prefix("pkg:maven/").unwrap_or_default();
+            let path = path.split(['@', '?', '#']).next().unwrap_or_default();
+            if let Some((group, _)) = path.rsplit_once('/') {
+                name = format!("{group}:{name}");
+            }
+        }
+        let locations = a
+            .get("locations")
+            .and_then(Value::as_array)
+            .map(|l| {
+                l.iter()
+                    .filter_map(|x| x.get("path").and_then(Value::as_str))
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.push(SyftLangPackage {
+            ecosystem: ecosystem.to_string(),
+            name,
+            version: field("version")?,
+            purl,
+            locations,
+            found_by: field("foundBy").unwrap_or_default(),
+        });
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// The language packages of the lang test image, as the package managers reported them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LangTruth {
+    /// `pip list --path <site-packages> --format json`: (name as the metadata spells it,
+    /// version). Sorted.
+    pub python: Vec<(String, String)>,
+    /// `npm query '*'` without the project itself: one entry per installed copy. Sorted.
+    pub npm: Vec<NpmCopy>,
+    /// The npm project directory in the image (`/srv/web`).
+    pub npm_root: String,
+    /// The `[[package]]` entries of the `Cargo.lock` cargo wrote: (name, version). Sorted.
+    pub cargo: Vec<(String, String)>,
+    /// `go version -m`: the main module, each `dep` as (path, version, replaced by), and
+    /// `stdlib` with the toolchain version without `go`.
+    pub go: GoBuildInfo,
+    /// The jars the recipe made: (`group:artifact`, version). Sorted.
+    pub maven: Vec<(String, String)>,
+}
+
+/// One installed copy of an npm package.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NpmCopy {
+    pub name: String,
+    pub version: String,
+    /// npm's `location`, relative to the project: `node_modules/a/node_modules/b`.
+    pub location: String,
+    /// npm's `dev`: needed only by development dependencies.
+    pub dev: bool,
+}
+
+/// What `go version -m` prints about a binary.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GoBuildInfo {
+    /// `go1.19.8`.
+    pub go_version: String,
+    /// (`mod` path, version).
+    pub main: (String, String),
+    /// (`dep` path, version, the `=>` replacement path and version if any).
+    pub deps: Vec<(String, String, Option<(String, String)>)>,
+}
+
+/// Parses `pip list --format json`.
+pub fn parse_pip_list(json: &str) -> Result<Vec<(String, String)>> {
+    let what = "pip list JSON";
+    let v: Value = serde_json::from_str(json).map_err(|e| Error::invalid(what, e.to_string()))?;
+    let arr = v
+        .as_array()
+        .ok_or_else(|| Error::invalid(what, "not an array"))?;
+    let mut out = Vec::new();
+    for (i, d) in arr.iter().enumerate() {
+        let f = |k: &str| {
+            d.get(k)
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .ok_or_else(|| Error::invalid(what, format!("[{i}] has no {k}")))
+        };
+        out.push((f("name")?, f("version")?));
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Parses `npm query '*'`, leaving out the project itself (location `""`).
+pub fn parse_npm_query(json: &str) -> Result<Vec<NpmCopy>> {
+    let what = "npm query JSON";
+    let v: Value = serde_json::from_str(json).map_err(|e| Error::invalid(what, e.to_string()))?;
+    let arr = v
+        .as_array()
+        .ok_or_else(|| Error::invalid(what, "not an array"))?;
+    let mut out = Vec::new();
+    for (i, d) in arr.iter().enumerate() {
+        let f = |k: &str| {
+            d.get(k)
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .ok_or_else(|| Error::invalid(what, format!("[{i}] has no {k}")))
+        };
+        let location = f("location")?;
+        if location.is_empty() {
+            continue;
+        }
+        out.push(NpmCopy {
+            name: f("name")?,
+            version: f("version")?,
+            location,
+            dev: d.get("dev").and_then(Value::as_bool).unwrap_or(false),
+        });
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// The (name, version) of every `[[package]]` of a `Cargo.lock` (line-based: cargo
+/// writes `name = "..."` and `version = "..."` right after each `[[package]]`).
+pub fn parse_cargo_lock(text: &str) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    let mut cur: Option<(Option<String>, Option<String>)> = None;
+    let quoted = |l: &str, key: &str| {
+        l.strip_prefix(key)
+            .map(str::trim_start)
+            .and_then(|r| r.strip_prefix('='))
+            .map(|r| r.trim().trim_matches('"').to_string())
+    };
+    let mut flush = |cur: &mut Option<(Option<String>, Option<String>)>| -> Result<()> {
+        if let Some((n, v)) = cur.take() {
+            match (n, v) {
+                (Some(n), Some(v)) => out.push((n, v)),
+                _ => {
+                    return Err(Error::invalid(
+                        "Cargo.lock",
+                        "a [[package]] lacks name or version",
+                    ));
+                }
+            }
+        }
+        Ok(())
+    };
+    for line in text.lines() {
+        let line = line.trim();
+        if line == "[[package]]" {
+            flush(&mut cur)?;
+            cur = Some((None, None));
+        } else if line.starts_with('[') {
+            flush(&mut cur)?;
+        } else if let Some((n, v)) = cur.as_mut() {
+            if let Some(x) = quoted(line, "name") {
+                *n = Some(x);
+            } else if let Some(x) = quoted(line, "version") {
+                *v = Some(x);
+            }
+        }
+    }
+    flush(&mut cur)?;
+    out.sort();
+    Ok(out)
+}
+
+/// Parses `go version -m <binary>`.
+pub fn parse_go_version_m(text: &str) -> Result<GoBuildInfo> {
+    let what = "go version -m output";
+    let mut lines = text.lines();
+    let first = lines.next().ok_or_else(|| Error::invalid(what, "empty"))?;
+    let go_version = first
+        .rsplit(' ')
+        .next()
+        .filter(|v| v.starts_with("go"))
+        .ok_or_else(|| Error::invalid(what, format!("first line {first:?}")))?
+        .to_string();
+    let mut info = GoBuildInfo {
+        go_version,
+        ..GoBuildInfo::default()
+    };
+    for line in lines {
+        let f: Vec<&str> = line.split('\t').map(str::trim).collect();
+        match f.as_slice() {
+            ["", "mod", path, version, ..] => {
+                info.main = ((*path).to_string(), (*version).to_string());
+            }
+            ["", "dep", path, version, ..] => {
+                info.deps
+                    .push(((*path).to_string(), (*version).to_string(), None));
+            }
+            ["", "=>", path, version, ..] => {
+                let last = info
+                    .deps
+                    .last_mut()
+                    .ok_or_else(|| Error::invalid(what, "`=>` before any `dep`"))?;
+                last.2 = Some(((*path).to_string(), (*version).to_string()));
+            }
+            _ => {}
+        }
+    }
+    Ok(info)
+}
+
 /// One package of strata's JSON report, with what the tests check besides the identity.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StrataPackage {
@@ -294,6 +563,17 @@ impl StrataSbom {
             .map(|p| p.package.clone())
             .collect();
         v.sort();
+        v
+    }
+
+    /// The language packages (every type but `deb`, `apk`, `rpm`), sorted.
+    pub fn lang_packages(&self) -> Vec<&StrataPackage> {
+        let mut v: Vec<&StrataPackage> = self
+            .packages
+            .iter()
+            .filter(|p| !matches!(p.package.kind.as_str(), "deb" | "apk" | "rpm"))
+            .collect();
+        v.sort_by(|a, b| a.package.cmp(&b.package));
         v
     }
 
@@ -527,6 +807,70 @@ mod tests {
                 ("deb".into(), "bash".into(), "5.2.15-2+b2".into()),
                 ("rpm".into(), "a".into(), "1:2-3".into())
             ]
+        );
+    }
+
+    #[test]
+    fn syft_language_packages_in_strata_terms() {
+        let json = r#"{"artifacts":[
+            {"type":"deb","name":"bash","version":"5","purl":"pkg:deb/debian/bash@5"},
+            {"type":"java-archive","name":"alpha","version":"1.0.0","purl":"pkg:maven/org.example/alpha@1.0.0",
+             "foundBy":"java-archive-cataloger","locations":[{"path":"/a.jar"}]},
+            {"type":"rust-crate","name":"itoa","version":"1.0.9","purl":"pkg:cargo/itoa@1.0.9","locations":[]},
+            {"type":"npm","name":"@types/cookie","version":"0.5.1","purl":"pkg:npm/%40types/cookie@0.5.1"}]}"#;
+        let got = syft_lang_packages(json).unwrap_or_else(|e| panic!("{e}"));
+        let keys: Vec<_> = got.iter().map(SyftLangPackage::key).collect();
+        assert_eq!(
+            keys,
+            vec![
+                ("cargo".into(), "itoa".into(), "1.0.9".into()),
+                ("maven".into(), "org.example:alpha".into(), "1.0.0".into()),
+                ("npm".into(), "@types/cookie".into(), "0.5.1".into()),
+            ]
+        );
+        assert_eq!(got[1].locations, vec!["/a.jar".to_string()]);
+    }
+
+    #[test]
+    fn package_manager_outputs() {
+        assert_eq!(
+            parse_pip_list(r#"[{"name": "Jinja2", "version": "3.1.2"}, {"name": "attrs", "version": "23.1.0"}]"#)
+                .unwrap_or_else(|e| panic!("{e}")),
+            vec![
+                ("Jinja2".into(), "3.1.2".into()),
+                ("attrs".into(), "23.1.0".into())
+            ]
+        );
+        let q = r#"[{"name":"web","version":"1.0.0","location":""},
+            {"name":"ms","version":"2.0.0","location":"node_modules/debug/node_modules/ms","dev":false}]"#;
+        assert_eq!(
+            parse_npm_query(q).unwrap_or_else(|e| panic!("{e}")),
+            vec![NpmCopy {
+                name: "ms".into(),
+                version: "2.0.0".into(),
+                location: "node_modules/debug/node_modules/ms".into(),
+                dev: false
+            }]
+        );
+        let lock = "version = 4\n\n[[package]]\nname = \"cfg-if\"\nversion = \"1.0.0\"\nsource = \"registry+x\"\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\n \"cfg-if\",\n]\n";
+        assert_eq!(
+            parse_cargo_lock(lock).unwrap_or_else(|e| panic!("{e}")),
+            vec![
+                ("app".into(), "0.1.0".into()),
+                ("cfg-if".into(), "1.0.0".into())
+            ]
+        );
+        let m = "/usr/local/bin/goapp: go1.19.8\n\tpath\texample.com/app\n\tmod\texample.com/app\t(devel)\t\n\tdep\texample.com/lib\tv1.2.3\n\t=>\t../lib\t(devel)\t\n\tbuild\tCGO_ENABLED=0\n";
+        let info = parse_go_version_m(m).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(info.go_version, "go1.19.8");
+        assert_eq!(info.main, ("example.com/app".into(), "(devel)".into()));
+        assert_eq!(
+            info.deps,
+            vec![(
+                "example.com/lib".into(),
+                "v1.2.3".into(),
+                Some(("../lib".into(), "(devel)".into()))
+            )]
         );
     }
 

@@ -8,6 +8,7 @@
 
 mod bad_input;
 mod formats;
+mod lang_images;
 mod os_images;
 mod platforms;
 mod rules;
