@@ -386,6 +386,10 @@ pub struct NpmCopy {
     pub dev: bool,
 }
 
+/// One `dep` line of `go version -m`: (module path, version, the `=>` replacement's path
+/// and version if any).
+pub type GoDep = (String, String, Option<(String, String)>);
+
 /// What `go version -m` prints about a binary.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct GoBuildInfo {
@@ -394,7 +398,7 @@ pub struct GoBuildInfo {
     /// (`mod` path, version).
     pub main: (String, String),
     /// (`dep` path, version, the `=>` replacement path and version if any).
-    pub deps: Vec<(String, String, Option<(String, String)>)>,
+    pub deps: Vec<GoDep>,
 }
 
 /// Parses `pip list --format json`.
