@@ -5,10 +5,11 @@
 //!   printed reason outside CI and fails it under `CI=true`,
 //! - real test images built once and cached ([`images`]): a Debian minbase image, a Debian
 //!   image with ~300 packages, a multi-layer image made by `docker build`, an Alpine (apk)
-//!   image and an rpm image,
+//!   image, an rpm image and an image of language packages (pip, npm, Cargo, Go, jars),
 //! - real services and peers: the Docker daemon ([`docker_available`]), a private OCI registry
 //!   ([`registry::Registry`]), syft ([`syft_path`]),
-//! - independent package truths ([`truth`]): `dpkg-query`, `rpm -qa`, syft's JSON, strata's JSON,
+//! - independent package truths ([`truth`]): `dpkg-query`, `rpm -qa`, `pip list`, `npm query`,
+//!   `go version -m`, syft's JSON, strata's JSON,
 //! - small hand-made image archives for bad-input tests ([`synth`]).
 //!
 //! Functions returning `Option` follow the CI rule: `None` means "skip this test" and has
