@@ -90,9 +90,52 @@ fn rfc3339_from_unix(secs: u64) -> String {
     )
 }
 
+/// Seconds since the epoch of an RFC 3339 UTC time (`2026-12-03T19:45:10Z`, fractions
+/// and offsets other than `Z` ignored); `None` when it is not one.
+pub fn unix_from_rfc3339(s: &str) -> Option<u64> {
+    let b = s.as_bytes();
+    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hh, mm, ss) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 60 {
+        return None;
+    }
+    // Howard Hinnant's days_from_civil.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    u64::try_from(days * 86_400 + hh * 3600 + mm * 60 + ss).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rfc3339_round_trip() {
+        for secs in [0, 951_782_400, 1_796_325_012, 4_102_444_800] {
+            assert_eq!(unix_from_rfc3339(&rfc3339_from_unix(secs)), Some(secs));
+        }
+        assert_eq!(
+            unix_from_rfc3339("2026-12-03T19:45:10.123+01:00"),
+            Some(1_796_327_110)
+        );
+        for bad in [
+            "",
+            "2026-13-01T00:00:00Z",
+            "2026-12-03",
+            "yesterday at noon!!",
+        ] {
+            assert_eq!(unix_from_rfc3339(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn rfc3339() {

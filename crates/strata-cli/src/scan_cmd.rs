@@ -43,6 +43,14 @@ pub struct ScanArgs {
     /// $XDG_CACHE_HOME/strata/db).
     #[arg(long, value_name = "DIR", env = "STRATA_DB_DIR")]
     pub db: Option<PathBuf>,
+    /// Warn when the vulnerability database was built more than DAYS days ago (0: never).
+    #[arg(
+        long,
+        value_name = "DAYS",
+        env = "STRATA_DB_MAX_AGE",
+        default_value_t = 7
+    )]
+    pub db_max_age: u64,
     #[command(flatten)]
     pub image: ImageArgs,
 }
@@ -76,6 +84,9 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
         )
     })?;
     let status = db.status()?;
+    if let Some(warning) = stale_database_warning(&status, args.db_max_age) {
+        eprintln!("warning: {warning}");
+    }
 
     let sbom = match args.target.strip_prefix("sbom:") {
         Some(file) => crate::sbom_cmd::sbom_from_file(&args.target, file)?,
@@ -126,4 +137,55 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The staleness warning, when the database was built more than `max_days` days ago.
+fn stale_database_warning(status: &strata_vulndb::Status, max_days: u64) -> Option<String> {
+    if max_days == 0 {
+        return None;
+    }
+    let built = crate::output::unix_from_rfc3339(&status.built_at)?;
+    let now = crate::output::unix_from_rfc3339(&crate::output::now_rfc3339())?;
+    let days = now.saturating_sub(built) / 86_400;
+    (days > max_days).then(|| {
+        format!(
+            "the vulnerability database was built {days} days ago ({}); findings published since are missing: run `strata db update`",
+            status.built_at
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(built_at: &str) -> strata_vulndb::Status {
+        strata_vulndb::Status {
+            dir: PathBuf::from("/db"),
+            generation: 1,
+            schema_version: 1,
+            built_at: built_at.to_owned(),
+            records: 0,
+            withdrawn: 0,
+            nvd_entries: 0,
+            ecosystems: Vec::new(),
+            newest: None,
+            sources: Vec::new(),
+            db_bytes: 0,
+        }
+    }
+
+    #[test]
+    fn staleness_warning() {
+        let old = status("2020-01-01T00:00:00Z");
+        let w = stale_database_warning(&old, 7).unwrap();
+        assert!(
+            w.contains("2020-01-01T00:00:00Z") && w.contains("strata db update"),
+            "{w}"
+        );
+        assert_eq!(stale_database_warning(&old, 0), None, "0 turns it off");
+        let fresh = status(&crate::output::now_rfc3339());
+        assert_eq!(stale_database_warning(&fresh, 7), None);
+        assert_eq!(stale_database_warning(&status("garbage"), 7), None);
+    }
 }
