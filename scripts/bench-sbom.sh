@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark `strata sbom` against syft on the same `docker save` tarballs.
 #
-#   scripts/bench-sbom.sh [-n RUNS] [-O] [TARBALL...]
+#   scripts/bench-sbom.sh [-n RUNS] [-O] [TARBALL | dir:PATH ...]
 #
 # Without TARBALLs it uses the cached test images of strata-testkit (the Debian minbase
 # image and the ~300-package Debian image), building them first if needed (Docker,
@@ -76,7 +76,10 @@ if (( ${#tarballs[@]} == 0 )); then
     tarballs=("${want[@]}")
 fi
 for t in "${tarballs[@]}"; do
-    [[ -f $t ]] || { echo "no such tarball: $t" >&2; exit 1; }
+    case $t in
+        dir:*) [[ -d ${t#dir:} ]] || { echo "no such directory: ${t#dir:}" >&2; exit 1; } ;;
+        *) [[ -f $t ]] || { echo "no such tarball: $t" >&2; exit 1; } ;;
+    esac
 done
 
 work=$(mktemp -d)
@@ -85,12 +88,17 @@ trap 'rm -rf "$work"' EXIT
 # run TOOL TARBALL -> "seconds kib" on stdout. Wall time from bash's $EPOCHREALTIME
 # (microseconds; /usr/bin/time's %e has only 10 ms resolution), peak RSS from /usr/bin/time.
 run() {
-    local tool=$1 tarball=$2 status=0 start end
+    local tool=$1 tarball=$2 status=0 start end syft_target
+    # A `dir:PATH` argument is a tree, which both tools take as is.
+    case $tarball in
+        dir:*) syft_target=$tarball ;;
+        *) syft_target=docker-archive:$tarball ;;
+    esac
     start=$EPOCHREALTIME
     case $tool in
         strata) "$TIME" -f '%M' -o "$work/time" "$strata" sbom "$tarball" --format json --no-cache \
                     >/dev/null 2>"$work/err" || status=$? ;;
-        syft)   "$TIME" -f '%M' -o "$work/time" "$syft" "docker-archive:$tarball" -q "${SYFT_ARGS[@]}" -o json \
+        syft)   "$TIME" -f '%M' -o "$work/time" "$syft" "$syft_target" -q "${SYFT_ARGS[@]}" -o json \
                     >/dev/null 2>"$work/err" || status=$? ;;
     esac
     end=$EPOCHREALTIME
@@ -114,7 +122,7 @@ printf '%-40s %-6s %4s %10s %12s\n' image tool run "wall (s)" "peak RSS MiB"
 
 summary=()
 for t in "${tarballs[@]}"; do
-    name=$(basename "$(dirname "$t")")/$(basename "$t")
+    name=$(basename "$(dirname "${t#dir:}")")/$(basename "${t#dir:}")
     : >"$work/strata.txt"
     : >"$work/syft.txt"
     run strata "$t" >/dev/null
