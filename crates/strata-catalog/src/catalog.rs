@@ -237,6 +237,8 @@ fn merge(found: &mut BTreeMap<PackageKey, Package>, pkg: Package) {
         }
         std::collections::btree_map::Entry::Occupied(mut o) => {
             let existing = o.get_mut();
+            // Development-only where every file that lists it says so.
+            existing.dev &= pkg.dev;
             for loc in pkg.locations {
                 if !existing.locations.contains(&loc) {
                     existing.locations.push(loc);

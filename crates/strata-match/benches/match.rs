@@ -49,6 +49,7 @@ fn package(ty: PackageType, name: &str, version: &str, source: Option<(&str, &st
             layer_diff_id: None,
         }],
         rpm: None,
+        dev: false,
     }
 }
 

@@ -54,6 +54,9 @@ struct Component {
     version: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     description: Option<String>,
+    /// `optional` for development-only dependencies (CycloneDX: "not required at runtime").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope: Option<&'static str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     licenses: Vec<LicenseChoice>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -341,6 +344,9 @@ fn package_component(p: &Package, bom_ref: String) -> Component {
     for loc in &p.locations {
         props.push(prop("strata:location:path", &loc.path));
     }
+    if p.dev {
+        props.push(prop("strata:package:dev", "true"));
+    }
     if let Some(n) = &p.source_name {
         props.push(prop("strata:source:name", n));
     }
@@ -368,6 +374,7 @@ fn package_component(p: &Package, bom_ref: String) -> Component {
         bom_ref: Some(bom_ref),
         name: p.name.clone(),
         version: non_empty(&p.version),
+        scope: p.dev.then_some("optional"),
         licenses: licenses(&p.licenses),
         purl: non_empty(&p.purl),
         properties: props,

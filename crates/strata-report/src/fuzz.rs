@@ -159,6 +159,7 @@ fn sbom_from_bytes(data: &[u8]) -> Sbom {
                 modularity_label: Some(next()),
                 vendor: None,
             }),
+            dev: false,
         });
         if i % 7 == 3
             && let Some(last) = sbom.packages.last().cloned()

@@ -152,8 +152,12 @@ fn read_cyclonedx(doc: &Value, file: &str) -> ImportedSbom {
             continue;
         };
         let licenses = cyclonedx_licenses(c);
+        let dev = first(&props, &["strata:package:dev"]) == Some("true");
         match package_from(purl, version, &props, licenses, file) {
-            Ok(Some(p)) => out.packages.push(p),
+            Ok(Some(mut p)) => {
+                p.dev = dev;
+                out.packages.push(p);
+            }
             Ok(None) => skipped += 1,
             Err(e) => out
                 .warnings
@@ -442,6 +446,7 @@ fn package_from(
         layer_diff_id: None,
         locations,
         rpm,
+        dev: false,
     }))
 }
 

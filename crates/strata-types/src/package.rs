@@ -114,6 +114,10 @@ pub struct Package {
     pub locations: Vec<Location>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rpm: Option<RpmDetails>,
+    /// A development-only dependency, where the file it was read from says so (npm
+    /// `dev`, Pipfile `develop`, composer `packages-dev`, ...). Listed all the same.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dev: bool,
 }
 
 impl Package {

@@ -313,6 +313,7 @@ mod tests {
                 layer_diff_id: None,
             }],
             rpm: None,
+            dev: false,
         }
     }
 

@@ -138,6 +138,7 @@ impl LangEntry {
                 layer_diff_id: None,
             }],
             rpm: None,
+            dev: self.dev == Some(true),
         }
     }
 }

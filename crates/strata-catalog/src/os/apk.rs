@@ -82,6 +82,7 @@ impl Detector for ApkDetector {
                     layer_diff_id: None,
                 }],
                 rpm: None,
+                dev: false,
             });
         }
         Ok((packages, warnings))

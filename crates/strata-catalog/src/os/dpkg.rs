@@ -98,6 +98,7 @@ impl Detector for DpkgDetector {
                     layer_diff_id: None,
                 }],
                 rpm: None,
+                dev: false,
             });
         }
         Ok((packages, warnings))

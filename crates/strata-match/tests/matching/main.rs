@@ -52,5 +52,6 @@ pub fn package(
             layer_diff_id: None,
         }],
         rpm: None,
+        dev: false,
     }
 }

@@ -41,6 +41,7 @@ fn base(t: PackageType, name: &str, version: &str, purl: String) -> Package {
         layer_diff_id: Some(digest(LAYER0)),
         locations: Vec::new(),
         rpm: None,
+        dev: false,
     }
 }
 

@@ -111,7 +111,68 @@ fn variants() -> Vec<strata_types::Sbom> {
     let mut no_manifest = full.clone();
     no_manifest.target.manifest_digest = None;
     no_manifest.target.repo_tags.clear();
-    vec![full, bare, empty, no_manifest]
+    vec![full, bare, empty, no_manifest, with_dev_dependency()]
+}
+
+/// The fixture with its npm packages marked development-only.
+fn with_dev_dependency() -> strata_types::Sbom {
+    let mut sbom = fixture::sbom();
+    for p in &mut sbom.packages {
+        p.dev = p.name == "lodash";
+    }
+    sbom
+}
+
+#[test]
+fn development_dependencies_in_every_format() {
+    let sbom = with_dev_dependency();
+    let cdx = render_json(&sbom, SbomFormat::CycloneDx);
+    let lodash: Vec<&Value> = cdx["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["name"] == "lodash")
+        .collect();
+    assert_eq!(lodash.len(), 2);
+    for c in &lodash {
+        assert_eq!(c["scope"], "optional", "{c}");
+        assert!(
+            c["properties"].to_string().contains("strata:package:dev"),
+            "{c}"
+        );
+    }
+    assert!(
+        cdx["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["name"] != "lodash")
+            .all(|c| c.get("scope").is_none())
+    );
+    let json = render_json(&sbom, SbomFormat::Json);
+    let devs: Vec<&str> = json["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["dev"] == true)
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(devs, ["lodash", "lodash"]);
+    // Read back from CycloneDX, the mark survives.
+    let text = crate::render(&sbom, SbomFormat::CycloneDx);
+    let back = strata_report::sbom_in::read_sbom(text.as_bytes(), "bom.json").unwrap();
+    assert!(
+        back.packages
+            .iter()
+            .filter(|p| p.name == "lodash")
+            .all(|p| p.dev)
+    );
+    assert!(
+        back.packages
+            .iter()
+            .filter(|p| p.name != "lodash")
+            .all(|p| !p.dev)
+    );
 }
 
 #[test]
@@ -351,6 +412,7 @@ pub(crate) fn random_sbom(rng: &mut Rng) -> strata_types::Sbom {
                     modularity_label: rng.chance().then(|| random_string(rng)),
                     vendor: None,
                 }),
+                dev: false,
             }
         })
         .collect();

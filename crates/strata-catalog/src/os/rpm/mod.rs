@@ -218,6 +218,7 @@ pub fn to_package(info: &PackageInfo, path: &str, distro: Option<&Distro>) -> Pa
             modularity_label: info.modularity_label.clone(),
             vendor: info.vendor.clone(),
         }),
+        dev: false,
     }
 }
 
@@ -459,8 +460,8 @@ mod tests {
                     source_rpm: Some("bash-5.2.26-3.fc40.src.rpm".into()),
                     modularity_label: None,
                     vendor: None,
-                }),
-            }]
+                }), dev: false
+}]
         );
     }
 

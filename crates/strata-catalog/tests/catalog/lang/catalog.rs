@@ -95,3 +95,43 @@ fn copies_merge_and_broken_files_are_warnings() {
         )
     );
 }
+
+#[test]
+fn development_dependencies_are_marked() {
+    let mut files = BTreeMap::new();
+    files.insert(
+        "/app/package-lock.json".to_owned(),
+        br#"{"lockfileVersion": 3, "packages": {"": {"name": "app"},
+            "node_modules/express": {"version": "4.18.2"},
+            "node_modules/jest": {"version": "29.7.0", "dev": true},
+            "node_modules/ms": {"version": "2.1.3", "dev": true}}}"#
+            .to_vec(),
+    );
+    files.insert(
+        "/app/composer.lock".to_owned(),
+        br#"{"packages": [{"name": "monolog/monolog", "version": "3.5.0"}],
+            "packages-dev": [{"name": "phpunit/phpunit", "version": "10.5.0"}]}"#
+            .to_vec(),
+    );
+    // `ms` is also installed as a runtime dependency elsewhere: then it is not dev-only.
+    files.insert(
+        "/srv/node_modules/ms/package.json".to_owned(),
+        br#"{"name": "ms", "version": "2.1.3"}"#.to_vec(),
+    );
+    let catalog = Cataloger::new(strata_catalog::lang::detectors()).catalog(&Files(files));
+    let got: Vec<(&str, bool)> = catalog
+        .packages
+        .iter()
+        .map(|p| (p.name.as_str(), p.dev))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("express", false),
+            ("jest", true),
+            ("ms", false),
+            ("monolog/monolog", false),
+            ("phpunit/phpunit", true),
+        ]
+    );
+}
