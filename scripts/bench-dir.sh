@@ -13,7 +13,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TREE=${STRATA_BENCH_DIR:-/var/cache/strata-bench}/tree
 
 # Pinned so that the tree, and so the figures, stay the same from run to run.
-NPM_DEPS=(react-scripts@5.0.1 eslint@8.57.0 webpack@5.94.0 jest@29.7.0 typescript@5.6.2)
+NPM_DEPS=(react-scripts@5.0.1 eslint@8.57.0 webpack@5.94.0 jest@29.7.0 typescript@4.9.5)
 PIP_DEPS=(jupyterlab==4.2.5 sphinx==7.4.7 django==5.1.1 flask==3.0.3 ansible-core==2.17.4 boto3==1.35.20)
 
 if [[ ! -f $TREE/.complete ]]; then
