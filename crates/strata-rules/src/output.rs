@@ -151,7 +151,14 @@ impl OutputFormat {
                 Segment::Field(x) => {
                     let v = filter::extract(ev, x, &mut buf, &mut tmp);
                     push_v(&mut out, v);
-                    fields.insert(x.name.to_string(), json_value(v, x.ty));
+                    // Falco's JSON alerts carry evt.time as the raw timestamp in
+                    // nanoseconds, while the text output shows it as a time of day.
+                    let value = if &*x.name == "evt.time" && x.transformers.is_empty() {
+                        serde_json::Value::from(ev.ts)
+                    } else {
+                        json_value(v, x.ty)
+                    };
+                    fields.insert(x.name.to_string(), value);
                 }
             }
         }

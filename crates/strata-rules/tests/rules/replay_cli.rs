@@ -439,3 +439,21 @@ fn selection_order_and_exact_names_first() {
     };
     assert_eq!(enabled(&o), ["Shell*", "Shell spawned", "Off"]);
 }
+
+#[test]
+fn evt_time_is_nanoseconds_in_json_output_fields_as_falco_writes_it() {
+    let rules = "- rule: T\n  desc: d\n  condition: evt.type = execve\n  output: at %evt.time by %proc.name\n  priority: INFO\n";
+    let rs = load_strs(&[("r.yaml", rules)]).ruleset;
+    let line = r#"{"ts": 1796325012000000123, "type": "execve", "proc": {"pid": 1, "name": "sh"}}"#;
+    let mut out = Vec::new();
+    replay(&rs, Cursor::new(line), &mut out, AlertFormat::Json).unwrap();
+    let alert: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(
+        alert["output_fields"]["evt.time"],
+        1_796_325_012_000_000_123_u64
+    );
+    assert_eq!(alert["output_fields"]["proc.name"], "sh");
+    // The text keeps Falco's time of day with nanoseconds.
+    let text = alert["output"].as_str().unwrap();
+    assert!(text.contains(".000000123 by sh"), "{text}");
+}
