@@ -218,7 +218,10 @@ impl RuleSet {
             output_fields: fields,
             source: r.source.clone(),
             tags: r.tags.clone(),
-            hostname: ev.hostname.clone().unwrap_or_default(),
+            hostname: ev
+                .hostname
+                .clone()
+                .unwrap_or_else(|| local_hostname().to_owned()),
         })
     }
 
@@ -242,4 +245,16 @@ mod tests {
         assert_send_sync::<super::Alert>();
         assert_send_sync::<crate::Event>();
     }
+}
+
+/// This machine's name, for alerts whose event does not name its host (Falco fills
+/// `hostname` the same way). Read once.
+fn local_hostname() -> &'static str {
+    static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    NAME.get_or_init(|| {
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+            .map(|s| s.trim().to_owned())
+            .unwrap_or_default()
+    })
 }
