@@ -236,17 +236,6 @@ impl RuleSet {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn ruleset_is_shareable_across_threads() {
-        fn assert_send_sync<T: Send + Sync>() {}
-        assert_send_sync::<super::RuleSet>();
-        assert_send_sync::<super::Alert>();
-        assert_send_sync::<crate::Event>();
-    }
-}
-
 /// This machine's name, for alerts whose event does not name its host (Falco fills
 /// `hostname` the same way). Read once.
 fn local_hostname() -> &'static str {
@@ -257,4 +246,15 @@ fn local_hostname() -> &'static str {
             .map(|s| s.trim().to_owned())
             .unwrap_or_default()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ruleset_is_shareable_across_threads() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<super::RuleSet>();
+        assert_send_sync::<super::Alert>();
+        assert_send_sync::<crate::Event>();
+    }
 }
