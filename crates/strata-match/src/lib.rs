@@ -59,19 +59,32 @@ pub fn match_packages(
         let mut hits: BTreeMap<String, (AffectedEntry, Vec<String>)> = BTreeMap::new();
         for q in &queries {
             for entry in db.affected_for(&q.ecosystem, &q.name)? {
-                match entry.affected.check(&q.version) {
-                    Ok(Verdict::Affected { fixed }) => match hits.get_mut(&entry.record_id) {
+                let eval = entry.affected.evaluate(&q.version);
+                // A range that cannot be compared is reported even when another range
+                // or the `versions` list matched: the verdict may be incomplete.
+                for e in &eval.errors {
+                    out.warnings.push(MatchWarning {
+                        package: package.purl.clone(),
+                        message: format!(
+                            "{}: cannot compare version {:?}: {e}",
+                            entry.record_id, q.version
+                        ),
+                    });
+                }
+                match eval.verdict {
+                    Verdict::Affected { fixed } => match hits.get_mut(&entry.record_id) {
                         Some((_, known)) => known.extend(fixed),
                         None => {
                             hits.insert(entry.record_id.clone(), (entry, fixed));
                         }
                     },
-                    Ok(Verdict::NotAffected | Verdict::Unknown) => {}
-                    Err(e) => out.warnings.push(MatchWarning {
+                    Verdict::NotAffected => {}
+                    Verdict::Unknown => out.warnings.push(MatchWarning {
                         package: package.purl.clone(),
                         message: format!(
-                            "{}: cannot compare version {:?}: {e}",
-                            entry.record_id, q.version
+                            "{}: {} has no version ordering here; only its listed versions \
+                             were compared",
+                            entry.record_id, entry.affected.ecosystem
                         ),
                     }),
                 }

@@ -19,7 +19,7 @@ pub mod update;
 mod yaml;
 
 pub use error::{Error, Result};
-pub use matching::Verdict;
+pub use matching::{Evaluation, Verdict};
 pub use osv::{Affected, Event, Problem, Range, RangeKind, Record, RecordError, Severity};
 pub use store::{
     AffectedEntry, Database, EcosystemCount, ImportOptions, ImportReport, Progress, SCHEMA_VERSION,

@@ -58,8 +58,8 @@ impl AffectedEntry {
 /// The outcome of [`Affected::check`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
-    /// The version is affected; `fixed` holds the fixed versions named by the matching
-    /// ranges (empty: "affected, no fix yet").
+    /// The version is affected; `fixed` holds, per matching range, the fixed version of
+    /// the interval that contains the version (empty: "affected, no fix yet").
     Affected {
         fixed: Vec<String>,
     },
@@ -68,13 +68,34 @@ pub enum Verdict {
     Unknown,
 }
 
+/// The outcome of [`Affected::evaluate`]: the verdict from what could be compared, and
+/// the ranges that could not be (a version that does not parse in the scheme).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluation {
+    pub verdict: Verdict,
+    pub errors: Vec<VersionError>,
+}
+
 impl Affected {
     /// Checks `version` against this entry's `versions` list and its `ECOSYSTEM`/`SEMVER`
-    /// ranges (`GIT` ranges are skipped). A range whose versions do not parse is an error.
+    /// ranges (`GIT` ranges are skipped). A hit anywhere is `Affected` even when another
+    /// range cannot be compared; otherwise a range whose versions do not parse is an error.
     pub fn check(&self, version: &str) -> Result<Verdict, VersionError> {
+        let Evaluation { verdict, errors } = self.evaluate(version);
+        match (verdict, errors.into_iter().next()) {
+            (v @ Verdict::Affected { .. }, _) => Ok(v),
+            (_, Some(e)) => Err(e),
+            (v, None) => Ok(v),
+        }
+    }
+
+    /// Like [`Affected::check`], but returns the verdict together with every range that
+    /// could not be compared, so that callers can warn about them without losing a hit.
+    pub fn evaluate(&self, version: &str) -> Evaluation {
         let listed = self.versions.iter().any(|v| v == version);
         let eco_scheme = Scheme::for_osv_ecosystem(&self.ecosystem);
-        let mut fixed = Vec::new();
+        let mut fixed: Vec<String> = Vec::new();
+        let mut errors = Vec::new();
         let mut affected = listed;
         let mut evaluated = false;
         for range in &self.ranges {
@@ -87,21 +108,28 @@ impl Affected {
                 },
             };
             evaluated = true;
-            if in_range(scheme, &range.events, version)? {
-                affected = true;
-                fixed.extend(range.events.iter().filter_map(|e| match e {
-                    Event::Fixed(f) => Some(f.clone()),
-                    _ => None,
-                }));
+            match in_range(scheme, &range.events, version) {
+                Ok(Hit::Inside { fixed: f }) => {
+                    affected = true;
+                    if let Some(f) = f
+                        && !fixed.contains(&f)
+                    {
+                        fixed.push(f);
+                    }
+                }
+                Ok(Hit::Outside) => {}
+                // Keep going: another range or the `versions` list may still match.
+                Err(e) => errors.push(e),
             }
         }
-        Ok(if affected {
+        let verdict = if affected {
             Verdict::Affected { fixed }
         } else if evaluated || eco_scheme.is_some() {
             Verdict::NotAffected
         } else {
             Verdict::Unknown
-        })
+        };
+        Evaluation { verdict, errors }
     }
 }
 
@@ -120,34 +148,57 @@ fn cmp(scheme: Scheme, a: &str, b: &str) -> Result<Ordering, VersionError> {
     }
 }
 
-fn in_range(scheme: Scheme, events: &[Event], version: &str) -> Result<bool, VersionError> {
+/// Where a version lies relative to one range.
+enum Hit {
+    /// Inside an affected interval; `fixed` is the `fixed` event that closes it, if any
+    /// (an interval closed by `last_affected` or `limit`, or left open, has none).
+    Inside {
+        fixed: Option<String>,
+    },
+    Outside,
+}
+
+fn in_range(scheme: Scheme, events: &[Event], version: &str) -> Result<Hit, VersionError> {
     let target = scheme.parse(version)?;
-    let mut sorted: Vec<&Event> = events.iter().collect();
-    // Sort by version; parse errors surface below, where each event is compared.
-    for e in &sorted {
+    let mut sorted: Vec<(&Event, Ordering)> = Vec::with_capacity(events.len());
+    for e in events {
         let v = event_version(e);
-        if v != "0" {
-            scheme.parse(v)?;
-        }
-    }
-    sorted
-        .sort_by(|a, b| cmp(scheme, event_version(a), event_version(b)).unwrap_or(Ordering::Equal));
-    let mut affected = false;
-    for e in sorted {
-        let ev = event_version(e);
-        let order = if ev == "0" {
+        let order = if v == "0" {
             Ordering::Less
         } else {
-            scheme.parse(ev)?.cmp(&target)
+            scheme.parse(v)?.cmp(&target)
         };
+        sorted.push((e, order));
+    }
+    // Every event parsed above, so the comparison cannot fail here.
+    sorted.sort_by(|a, b| {
+        cmp(scheme, event_version(a.0), event_version(b.0)).unwrap_or(Ordering::Equal)
+    });
+    let mut affected = false;
+    for (e, order) in &sorted {
         match e {
-            Event::Introduced(_) if order != Ordering::Greater => affected = true,
-            Event::Fixed(_) | Event::Limit(_) if order != Ordering::Greater => affected = false,
-            Event::LastAffected(_) if order == Ordering::Less => affected = false,
+            Event::Introduced(_) if *order != Ordering::Greater => affected = true,
+            Event::Fixed(_) | Event::Limit(_) if *order != Ordering::Greater => affected = false,
+            Event::LastAffected(_) if *order == Ordering::Less => affected = false,
             _ => {}
         }
     }
-    Ok(affected)
+    if !affected {
+        return Ok(Hit::Outside);
+    }
+    // The interval ends at the first closing event above the version (`last_affected`
+    // may equal it); only a `fixed` event names a fix.
+    let end = sorted.iter().find(|(e, order)| match e {
+        Event::Introduced(_) => false,
+        Event::LastAffected(_) => *order != Ordering::Less,
+        Event::Fixed(_) | Event::Limit(_) => *order == Ordering::Greater,
+    });
+    Ok(Hit::Inside {
+        fixed: match end {
+            Some((Event::Fixed(f), _)) => Some(f.clone()),
+            _ => None,
+        },
+    })
 }
 
 #[cfg(test)]
@@ -193,6 +244,91 @@ mod tests {
             a.check("1:1.2.13.dfsg-1+deb12u1").unwrap(),
             Verdict::NotAffected
         );
+    }
+
+    fn range(events: Vec<Event>) -> Range {
+        Range {
+            kind: RangeKind::Ecosystem,
+            repo: None,
+            events,
+        }
+    }
+
+    #[test]
+    fn only_the_fix_of_the_containing_interval_is_reported() {
+        use Event::{Fixed, Introduced, LastAffected};
+        let a = entry(
+            "PyPI",
+            vec![
+                Introduced("1.0".into()),
+                Fixed("1.2".into()),
+                Introduced("2.0".into()),
+                Fixed("2.1".into()),
+            ],
+            &[],
+        );
+        let fixed = |v: &[&str]| Verdict::Affected {
+            fixed: v.iter().map(|s| s.to_string()).collect(),
+        };
+        assert_eq!(a.check("2.0.5").unwrap(), fixed(&["2.1"]));
+        assert_eq!(a.check("1.1").unwrap(), fixed(&["1.2"]));
+        // Events out of order are sorted first.
+        let mut b = a.clone();
+        b.ranges[0].events.reverse();
+        assert_eq!(b.check("2.0.5").unwrap(), fixed(&["2.1"]));
+        // An interval closed by last_affected has no fix, even when a later one has.
+        let c = entry(
+            "PyPI",
+            vec![
+                Introduced("1.0".into()),
+                LastAffected("1.2".into()),
+                Introduced("2.0".into()),
+                Fixed("2.1".into()),
+            ],
+            &[],
+        );
+        assert_eq!(c.check("1.2").unwrap(), fixed(&[]));
+        assert_eq!(c.check("2.0").unwrap(), fixed(&["2.1"]));
+        // Several ranges: each matching range contributes its own interval's fix.
+        let mut d = a.clone();
+        d.ranges
+            .push(range(vec![Introduced("0".into()), Fixed("3.0".into())]));
+        d.ranges
+            .push(range(vec![Introduced("2.2".into()), Fixed("2.3".into())]));
+        assert_eq!(d.check("2.0.5").unwrap(), fixed(&["2.1", "3.0"]));
+        // An open-ended interval has no fix.
+        let e = entry("PyPI", vec![Introduced("0".into())], &[]);
+        assert_eq!(e.check("9").unwrap(), fixed(&[]));
+    }
+
+    #[test]
+    fn a_listed_version_counts_when_a_range_does_not_parse() {
+        // SEMVER has no lenient fallback: "1.x" is an error.
+        let mut a = entry("npm", vec![Event::Introduced("0".into())], &["1.0.0"]);
+        a.ranges[0].kind = RangeKind::Semver;
+        a.ranges[0].events.push(Event::Fixed("1.x".into()));
+        assert_eq!(
+            a.check("1.0.0").unwrap(),
+            Verdict::Affected { fixed: vec![] }
+        );
+        let ev = a.evaluate("1.0.0");
+        assert_eq!(ev.errors.len(), 1);
+        // Another range that parses still matches, and the bad one is reported.
+        a.versions.clear();
+        a.ranges.push(range(vec![
+            Event::Introduced("0".into()),
+            Event::Fixed("2.0.0".into()),
+        ]));
+        let ev = a.evaluate("1.0.0");
+        assert_eq!(
+            ev.verdict,
+            Verdict::Affected {
+                fixed: vec!["2.0.0".into()]
+            }
+        );
+        assert_eq!(ev.errors.len(), 1);
+        // No hit anywhere: the error is the answer of check.
+        assert!(a.check("3.0.0").is_err());
     }
 
     #[test]
