@@ -4,7 +4,11 @@
 //! built and used there), then CVSS. Language packages take CVSS first, then the
 //! advisory database's own rating (GHSA's `database_specific.severity`). CVSS prefers
 //! v4.0, then v3.1, v3.0 and v2, using the base score computed from the vector. Nothing
-//! anywhere means `unknown`, never a silent `low`.
+//! anywhere means `unknown` (source `none`), never a silent `low`.
+//!
+//! The source names who published the rating: the record's database (`ghsa`, `pypa`,
+//! `rustsec`, `go`, `debian`, `ubuntu`, `alpine`, ... by id prefix), `nvd` for vectors
+//! filled from NVD pages; CVSS-derived severities read `cvss:<version> (<publisher>)`.
 
 use strata_types::{Cvss, Severity};
 use strata_vulndb::AffectedEntry;
@@ -20,7 +24,7 @@ pub fn choose_severity(is_os: bool, entries: &[&AffectedEntry]) -> (Severity, St
                     version: version.to_owned(),
                     vector: s.value.clone(),
                     score: s.base_score,
-                    source: Some(s.source.clone()),
+                    source: Some(publisher(entry, s)),
                 };
                 if !cvss.contains(&c) {
                     cvss.push(c);
@@ -33,12 +37,7 @@ pub fn choose_severity(is_os: bool, entries: &[&AffectedEntry]) -> (Severity, St
                     .and_then(|r| r.parse::<Severity>().ok())
                     .filter(|sev| *sev != Severity::Unknown)
             {
-                let who = if s.source == "database_specific" || s.source == "severity" {
-                    advisory_source(&entry.record_id)
-                } else {
-                    s.source.clone()
-                };
-                vendor = Some((sev, who));
+                vendor = Some((sev, publisher(entry, s)));
             }
         }
     }
@@ -77,19 +76,102 @@ fn cvss_version<'a>(kind: &str, vector: &'a str) -> Option<&'a str> {
     (kind == "CVSS_V2").then_some("2.0")
 }
 
-/// A name for the database an advisory came from, by its id prefix.
-fn advisory_source(id: &str) -> String {
+/// Who published a severity: NVD for scores filled from NVD pages, Debian for the
+/// security tracker's urgency, else the database the record comes from.
+fn publisher(entry: &AffectedEntry, s: &strata_vulndb::Severity) -> String {
+    match s.source.as_str() {
+        "nvd" => "nvd".to_owned(),
+        "debian-tracker" => "debian".to_owned(),
+        _ => record_database(entry),
+    }
+}
+
+/// The database a record comes from: by its id prefix; else by the
+/// `database_specific.source` of its package entry; else, for distribution ecosystems,
+/// the distribution (osv.dev serves some distro records under plain CVE ids); else `osv`.
+pub(crate) fn record_database(entry: &AffectedEntry) -> String {
+    if let Some(db) = database_by_prefix(&entry.record_id) {
+        return db.to_owned();
+    }
+    if let Some(db) = entry
+        .affected
+        .database_specific
+        .as_ref()
+        .and_then(|d| d.get("source"))
+        .and_then(|v| v.as_str())
+        .and_then(database_by_source)
+    {
+        return db.to_owned();
+    }
+    let base = entry
+        .affected
+        .ecosystem
+        .split(':')
+        .next()
+        .unwrap_or_default();
+    if let Some(db) = distro_database(base) {
+        return db.to_owned();
+    }
+    "osv".to_owned()
+}
+
+fn database_by_prefix(id: &str) -> Option<&'static str> {
     let prefix = id.split('-').next().unwrap_or(id);
-    match prefix {
+    Some(match prefix {
         "GHSA" => "ghsa",
         "PYSEC" => "pypa",
         "RUSTSEC" => "rustsec",
         "GO" => "go",
-        "DSA" | "DLA" | "DEBIAN" => "debian",
-        "USN" | "UBUNTU" => "ubuntu",
+        "DSA" | "DLA" | "DTSA" | "DEBIAN" => "debian",
+        "USN" | "UBUNTU" | "LSN" => "ubuntu",
+        "ALPINE" => "alpine",
         "ALSA" | "ALBA" | "ALEA" => "almalinux",
-        "RLSA" => "rocky",
-        _ => "advisory",
-    }
-    .to_owned()
+        "RLSA" | "RXSA" => "rocky",
+        "RHSA" | "RHBA" | "RHEA" => "redhat",
+        "SUSE" | "openSUSE" => "suse",
+        "CGA" => "chainguard",
+        "MGASA" => "mageia",
+        "PHSA" => "photon",
+        "BIT" => "bitnami",
+        "MAL" => "ossf-malicious-packages",
+        "PSF" => "psf",
+        "OSV" => "osv",
+        _ => return None,
+    })
+}
+
+/// `database_specific.source` is a URL or a short name; recognise the common ones.
+fn database_by_source(source: &str) -> Option<&'static str> {
+    let s = source.to_ascii_lowercase();
+    [
+        ("nvd.nist.gov", "nvd"),
+        ("github.com/advisories", "ghsa"),
+        ("github.com/github/advisory-database", "ghsa"),
+        ("alpinelinux.org", "alpine"),
+        ("debian.org", "debian"),
+        ("ubuntu.com", "ubuntu"),
+        ("canonical", "ubuntu"),
+    ]
+    .iter()
+    .find(|(needle, _)| s.contains(needle))
+    .map(|(_, db)| *db)
+}
+
+fn distro_database(base: &str) -> Option<&'static str> {
+    Some(match base {
+        "AlmaLinux" => "almalinux",
+        "Alpine" => "alpine",
+        "Azure Linux" => "azurelinux",
+        "Chainguard" => "chainguard",
+        "Debian" => "debian",
+        "Mageia" => "mageia",
+        "openEuler" => "openeuler",
+        "openSUSE" | "SUSE" => "suse",
+        "Photon OS" => "photon",
+        "Red Hat" => "redhat",
+        "Rocky Linux" => "rocky",
+        "Ubuntu" => "ubuntu",
+        "Wolfi" => "wolfi",
+        _ => return None,
+    })
 }

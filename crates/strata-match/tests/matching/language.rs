@@ -47,9 +47,10 @@ fn urllib3_1_24_1() {
             ("CVE-2019-11324", &["1.24.2"]),
             ("CVE-2020-26137", &["1.25.9"]),
             ("CVE-2021-33503", &["1.26.5"]),
-            ("CVE-2023-43804", &["1.26.17", "2.0.6"]),
+            // The 2.x interval's fixes (2.0.6, 2.0.7) do not apply to 1.24.1.
+            ("CVE-2023-43804", &["1.26.17"]),
             ("CVE-2018-25091", &["1.24.2"]),
-            ("CVE-2023-45803", &["1.26.18", "2.0.7"]),
+            ("CVE-2023-45803", &["1.26.18"]),
         ])
     );
     // The name is matched after PEP 503 normalisation.
@@ -125,19 +126,19 @@ fn lodash_4_17_11_and_log4j_core_2_14_1() {
             (
                 "CVE-2021-44228",
                 Severity::Critical,
-                "cvss:3.1 (severity)",
+                "cvss:3.1 (ghsa)",
                 &["2.15.0".to_owned()][..]
             ),
             (
                 "CVE-2021-45046",
                 Severity::Critical,
-                "cvss:3.1 (severity)",
+                "cvss:3.1 (ghsa)",
                 &["2.16.0".to_owned()][..]
             ),
             (
                 "CVE-2021-45105",
                 Severity::High,
-                "cvss:3.1 (severity)",
+                "cvss:3.1 (ghsa)",
                 &["2.17.0".to_owned()][..]
             ),
         ]
