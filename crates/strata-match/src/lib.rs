@@ -96,6 +96,9 @@ pub fn match_packages(
             hits.into_values().collect(),
         ));
     }
+    for f in &mut out.findings {
+        enrich(db, f)?;
+    }
     out.findings.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
@@ -104,6 +107,38 @@ pub fn match_packages(
             .then_with(|| a.id.cmp(&b.id))
     });
     Ok(out)
+}
+
+/// KEV and EPSS data through the finding's CVE ids: the earliest KEV listing and the
+/// highest EPSS score (a finding that collapsed several CVEs is as exploitable as the
+/// worst of them).
+fn enrich(db: &Database, f: &mut Finding) -> Result<(), MatchError> {
+    let cves: BTreeSet<&str> = std::iter::once(&f.id)
+        .chain(&f.aliases)
+        .map(String::as_str)
+        .filter(|id| id.starts_with("CVE-"))
+        .collect();
+    let mut kev: Option<String> = None;
+    let mut epss: Option<strata_types::Epss> = None;
+    for cve in cves {
+        if let Some(k) = db.kev(cve)?
+            && kev.as_ref().is_none_or(|d| k.date_added < *d)
+        {
+            kev = Some(k.date_added);
+        }
+        if let Some(e) = db.epss(cve)?
+            && epss.is_none_or(|best| e.score > best.score)
+        {
+            epss = Some(strata_types::Epss {
+                score: e.score,
+                percentile: (!e.percentile.is_nan()).then_some(e.percentile),
+            });
+        }
+    }
+    f.known_exploited = kev.is_some();
+    f.kev_date_added = kev;
+    f.epss = epss;
+    Ok(())
 }
 
 /// Groups one package's matching advisories by vulnerability (advisories sharing an
@@ -124,7 +159,12 @@ fn collapse(
     }
     let mut owner: BTreeMap<&str, usize> = BTreeMap::new();
     for (i, (entry, _)) in hits.iter().enumerate() {
-        for id in std::iter::once(&entry.record_id).chain(&entry.aliases) {
+        // `upstream` links a downstream advisory (USN) to the vulnerability it fixes
+        // (UBUNTU-CVE-…, then the CVE); for one package that is the same finding.
+        for id in std::iter::once(&entry.record_id)
+            .chain(&entry.aliases)
+            .chain(&entry.upstream)
+        {
             match owner.get(id.as_str()) {
                 Some(&j) => {
                     let (a, b) = (find(&mut parent, i), find(&mut parent, j));
@@ -148,17 +188,35 @@ fn collapse(
             let mut advisories = Vec::new();
             let mut fixed = BTreeSet::new();
             let mut summary = None;
+            let mut references: Vec<String> = Vec::new();
             let mut entries = Vec::new();
             for &i in &members {
                 let (entry, fixed_here) = &hits[i];
                 ids.insert(entry.record_id.clone());
                 ids.extend(entry.aliases.iter().cloned());
+                ids.extend(entry.upstream.iter().cloned());
                 advisories.push(entry.record_id.clone());
                 fixed.extend(fixed_here.iter().cloned());
                 if summary.is_none() {
-                    summary.clone_from(&entry.summary);
+                    summary = entry
+                        .summary
+                        .as_deref()
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_owned);
                 }
                 entries.push(entry);
+            }
+            // Advisory pages first, then the rest, each URL once.
+            for advisory_first in [true, false] {
+                for entry in &entries {
+                    for r in &entry.references {
+                        if (r.kind == "ADVISORY") == advisory_first && !references.contains(&r.url)
+                        {
+                            references.push(r.url.clone());
+                        }
+                    }
+                }
             }
             // The CVE names the vulnerability when there is one; else the first advisory.
             let id = ids
@@ -186,7 +244,10 @@ fn collapse(
                 severity_source,
                 cvss,
                 summary,
-                references: Vec::new(),
+                references,
+                known_exploited: false,
+                kev_date_added: None,
+                epss: None,
             }
         })
         .collect()

@@ -10,7 +10,7 @@ pub use digest::{Digest, DigestError};
 pub use distro::Distro;
 pub use package::{Location, Package, PackageType, RpmDetails};
 pub use vuln::{
-    Cvss, DatabaseInfo, Finding, FixState, SCAN_SCHEMA_VERSION, ScanReport, Severity,
+    Cvss, DatabaseInfo, Epss, Finding, FixState, SCAN_SCHEMA_VERSION, ScanReport, Severity,
     SeverityParseError,
 };
 

@@ -139,12 +139,34 @@ pub struct Finding {
     pub cvss: Vec<Cvss>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
+    /// Advisory URLs from the matched records, advisory pages first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub references: Vec<String>,
+    /// Listed in CISA's Known Exploited Vulnerabilities catalog (through the finding's
+    /// CVE ids). Since schema 1.1.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub known_exploited: bool,
+    /// When CISA added it to the KEV catalog (`YYYY-MM-DD`). Since schema 1.1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kev_date_added: Option<String>,
+    /// The FIRST EPSS score of its CVE (the highest, when it has several). Since 1.1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epss: Option<Epss>,
 }
 
-/// The version of the scan JSON schema. Minor versions only add optional fields.
-pub const SCAN_SCHEMA_VERSION: &str = "1.0";
+/// A FIRST EPSS score: the probability of exploitation activity in the next 30 days.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Epss {
+    /// 0 to 1.
+    pub score: f64,
+    /// The score's percentile among all scored CVEs, 0 to 1; absent in old EPSS files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub percentile: Option<f64>,
+}
+
+/// The version of the scan JSON schema. Minor versions only add optional fields
+/// (1.1: `known_exploited`, `kev_date_added`, `epss`).
+pub const SCAN_SCHEMA_VERSION: &str = "1.1";
 
 /// Which vulnerability database a scan used.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -158,7 +180,7 @@ pub struct DatabaseInfo {
 /// The result of `strata scan`: the scanned target's SBOM and the findings in it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ScanReport {
-    /// `"1.0"` for documents written by this version ([`SCAN_SCHEMA_VERSION`]).
+    /// `"1.1"` for documents written by this version ([`SCAN_SCHEMA_VERSION`]).
     pub schema_version: String,
     /// The scanned target, its distribution and packages, as `strata sbom` reports them.
     pub sbom: crate::Sbom,

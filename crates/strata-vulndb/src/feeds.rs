@@ -10,10 +10,15 @@
 //!   skipped), `open`/`undetermined` gives an open range; `urgency` is kept as a rating.
 //! - NVD CVE API 2.0 pages: the CVSS vectors of each CVE, used to fill severities of
 //!   records without one through their CVE aliases.
+//! - CISA's Known Exploited Vulnerabilities catalog (`{catalogVersion, vulnerabilities:
+//!   [{cveID, dateAdded, dueDate, knownRansomwareCampaignUse, ...}]}`) and FIRST EPSS
+//!   scores (CSV: `#model_version:…,score_date:…`, then `cve,epss,percentile`): per-CVE
+//!   enrichment of findings.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::osv::{Affected, Event, Problem, Range, RangeKind, Record, RecordError, Severity};
@@ -29,6 +34,7 @@ pub(crate) enum Document {
     AlpineSecdb(Value),
     DebianTracker(Value),
     NvdPage(Value),
+    Kev(Value),
     Unrecognised(&'static str),
 }
 
@@ -37,6 +43,8 @@ pub(crate) fn classify(v: Value) -> Document {
         Value::Object(ref o) => {
             if o.contains_key("id") && (o.contains_key("modified") || o.contains_key("affected")) {
                 Document::Osv(v)
+            } else if o.contains_key("catalogVersion") && o.contains_key("vulnerabilities") {
+                Document::Kev(v)
             } else if o.get("format").and_then(Value::as_str) == Some("NVD_CVE")
                 || (o.contains_key("vulnerabilities") && o.contains_key("resultsPerPage"))
             {
@@ -96,7 +104,10 @@ fn new_record(id: String, alias: &str, summary: Option<String>) -> Record {
         published: None,
         withdrawn: None,
         summary,
+        details: None,
         aliases: vec![alias.to_owned()],
+        upstream: Vec::new(),
+        references: Vec::new(),
         severity: Vec::new(),
         affected: Vec::new(),
     }
@@ -431,6 +442,240 @@ pub(crate) fn nvd_page(doc: &Value) -> Result<(Vec<NvdEntry>, Vec<RecordError>),
     Ok((entries, problems))
 }
 
+/// One entry of CISA's Known Exploited Vulnerabilities catalog.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KevEntry {
+    pub cve: String,
+    /// `YYYY-MM-DD`, when CISA added it to the catalog.
+    pub date_added: String,
+    /// `YYYY-MM-DD`, the remediation deadline for US federal agencies.
+    pub due_date: Option<String>,
+    /// `knownRansomwareCampaignUse`: `Known` or `Unknown`.
+    pub ransomware: Option<String>,
+    /// `vulnerabilityName`.
+    pub name: Option<String>,
+}
+
+/// One CVE's FIRST EPSS score.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct EpssScore {
+    /// Probability of exploitation activity in the next 30 days, 0 to 1.
+    pub score: f64,
+    /// The score's percentile among all scored CVEs, 0 to 1.
+    pub percentile: f64,
+}
+
+/// `CVE-YYYY-NNNN…`.
+pub(crate) fn is_cve_id(s: &str) -> bool {
+    let Some(rest) = s.strip_prefix("CVE-") else {
+        return false;
+    };
+    let Some((year, num)) = rest.split_once('-') else {
+        return false;
+    };
+    year.len() == 4
+        && year.bytes().all(|b| b.is_ascii_digit())
+        && (4..=12).contains(&num.len())
+        && num.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn is_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                *c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        })
+}
+
+/// Reads a KEV catalog: its version and entries. Unusable entries are returned as
+/// problems and left out.
+#[allow(clippy::type_complexity)]
+pub(crate) fn kev_catalog(
+    doc: &Value,
+) -> Result<(Option<String>, Vec<KevEntry>, Vec<RecordError>), RecordError> {
+    let vulns = doc
+        .get("vulnerabilities")
+        .and_then(Value::as_array)
+        .ok_or_else(|| err("vulnerabilities", "missing or not an array"))?;
+    let version = doc
+        .get("catalogVersion")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let text = |v: &Value, key: &str| {
+        v.get(key)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    let mut entries = Vec::with_capacity(vulns.len());
+    let mut problems = Vec::new();
+    for (i, v) in vulns.iter().enumerate() {
+        let path = format!("vulnerabilities[{i}]");
+        let Some(cve) = text(v, "cveID") else {
+            problems.push(err(format!("{path}.cveID"), "missing or not a string"));
+            continue;
+        };
+        if !is_cve_id(&cve) {
+            problems.push(err(
+                format!("{path}.cveID"),
+                format!("{cve:?} is not a CVE id"),
+            ));
+            continue;
+        }
+        let bad_date = |key: &str, d: &str| RecordError {
+            problem: Problem::WrongType,
+            id: Some(cve.clone()),
+            path: format!("{path}.{key}"),
+            message: format!("{d:?} is not a YYYY-MM-DD date"),
+        };
+        let date_added = match text(v, "dateAdded") {
+            Some(d) if is_date(&d) => d,
+            Some(d) => {
+                problems.push(bad_date("dateAdded", &d));
+                continue;
+            }
+            None => {
+                problems.push(RecordError {
+                    id: Some(cve.clone()),
+                    ..err(format!("{path}.dateAdded"), "missing or not a string")
+                });
+                continue;
+            }
+        };
+        // A bad due date loses only the due date.
+        let due_date = match text(v, "dueDate") {
+            Some(d) if !is_date(&d) => {
+                problems.push(bad_date("dueDate", &d));
+                None
+            }
+            other => other,
+        };
+        entries.push(KevEntry {
+            cve,
+            date_added,
+            due_date,
+            ransomware: text(v, "knownRansomwareCampaignUse"),
+            name: text(v, "vulnerabilityName"),
+        });
+    }
+    Ok((version, entries, problems))
+}
+
+/// True when `bytes` start like a FIRST EPSS CSV: the `#model_version` comment or the
+/// `cve,epss` header.
+pub(crate) fn looks_like_epss(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(512)];
+    let head = String::from_utf8_lossy(head);
+    head.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .is_some_and(|l| l.starts_with("#model_version") || l.starts_with("cve,epss"))
+}
+
+/// The model and date of an EPSS file, from its comment line.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct EpssMeta {
+    pub model_version: Option<String>,
+    pub score_date: Option<String>,
+}
+
+/// Reads an EPSS CSV. Rows that cannot be read are returned as problems (`line N`).
+#[allow(clippy::type_complexity)]
+pub(crate) fn epss_csv(
+    bytes: &[u8],
+) -> Result<(EpssMeta, Vec<(String, EpssScore)>, Vec<RecordError>), RecordError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| RecordError {
+        problem: Problem::Syntax,
+        id: None,
+        path: format!("byte {}", e.valid_up_to()),
+        message: "not UTF-8".to_owned(),
+    })?;
+    let mut meta = EpssMeta::default();
+    let mut columns: Option<(usize, usize, Option<usize>)> = None;
+    let mut scores = Vec::new();
+    let mut problems = Vec::new();
+    let bad = |n: usize, message: String| RecordError {
+        problem: Problem::WrongType,
+        id: None,
+        path: format!("line {n}"),
+        message,
+    };
+    for (i, line) in text.lines().enumerate() {
+        let n = i + 1;
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        if let Some(comment) = line.strip_prefix('#') {
+            for part in comment.split(',') {
+                match part.split_once(':') {
+                    Some(("model_version", v)) => meta.model_version = Some(v.trim().to_owned()),
+                    Some(("score_date", v)) => meta.score_date = Some(v.trim().to_owned()),
+                    _ => {}
+                }
+            }
+            continue;
+        }
+        let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+        let Some((c_cve, c_epss, c_pct)) = columns else {
+            let find = |name: &str| fields.iter().position(|f| f.eq_ignore_ascii_case(name));
+            match (find("cve"), find("epss")) {
+                (Some(c), Some(e)) => columns = Some((c, e, find("percentile"))),
+                _ => {
+                    return Err(RecordError {
+                        path: format!("line {n}"),
+                        ..err("", "no `cve,epss,percentile` header")
+                    });
+                }
+            }
+            continue;
+        };
+        let Some(cve) = fields.get(c_cve).copied().filter(|c| is_cve_id(c)) else {
+            problems.push(bad(
+                n,
+                format!("{line:?}: no CVE id in column {}", c_cve + 1),
+            ));
+            continue;
+        };
+        let number = |col: Option<usize>, name: &str| -> Result<f64, String> {
+            let raw = col.and_then(|c| fields.get(c)).copied();
+            match raw.map(str::parse::<f64>) {
+                Some(Ok(v)) if (0.0..=1.0).contains(&v) => Ok(v),
+                Some(Ok(v)) => Err(format!("{cve}: {name} {v} is outside 0..1")),
+                Some(Err(_)) => Err(format!(
+                    "{cve}: {name} {:?} is not a number",
+                    raw.unwrap_or("")
+                )),
+                None => Err(format!("{cve}: no {name}")),
+            }
+        };
+        let score = number(Some(c_epss), "epss");
+        let percentile = match c_pct {
+            Some(_) => number(c_pct, "percentile"),
+            // Files from before percentiles were published carry the score only.
+            None => Ok(f64::NAN),
+        };
+        match (score, percentile) {
+            (Ok(score), Ok(percentile)) => {
+                scores.push((cve.to_owned(), EpssScore { score, percentile }));
+            }
+            (Err(m), _) | (_, Err(m)) => problems.push(RecordError {
+                id: Some(cve.to_owned()),
+                ..bad(n, m)
+            }),
+        }
+    }
+    if columns.is_none() {
+        return Err(err("", "no `cve,epss,percentile` header"));
+    }
+    Ok((meta, scores, problems))
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -460,5 +705,40 @@ mod tests {
                 Event::Fixed("1.2.11-r4".into())
             ]
         );
+    }
+
+    #[test]
+    fn kev_and_epss_rows() {
+        let doc = json!({"catalogVersion": "2024.01.01", "vulnerabilities": [
+            {"cveID": "CVE-2021-44228", "dateAdded": "2021-12-10", "dueDate": "2021-12-24",
+             "knownRansomwareCampaignUse": "Known"},
+            {"cveID": "CVE-2014-6271", "dateAdded": "2022-01-28", "dueDate": "soon"},
+            {"cveID": "CVE-1", "dateAdded": "2022-01-28"},
+            {"dateAdded": "2022-01-28"},
+        ]});
+        let (version, entries, problems) = kev_catalog(&doc).unwrap();
+        assert_eq!(version.as_deref(), Some("2024.01.01"));
+        assert_eq!(entries.len(), 2);
+        assert_eq!(entries[1].due_date, None);
+        let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "vulnerabilities[1].dueDate",
+                "vulnerabilities[2].cveID",
+                "vulnerabilities[3].cveID"
+            ]
+        );
+        let csv = b"#model_version:v2023.03.01,score_date:2024-03-01T00:00:00+0000\n\
+                    cve,epss,percentile\nCVE-2021-44228,0.97565,0.99996\nCVE-2024-1,x,0.1\n\
+                    CVE-2024-0002,0.5\nnope,0.1,0.1\n";
+        assert!(looks_like_epss(csv));
+        assert!(!looks_like_epss(b"name,value\n"));
+        let (meta, scores, problems) = epss_csv(csv).unwrap();
+        assert_eq!(meta.model_version.as_deref(), Some("v2023.03.01"));
+        assert_eq!(scores.len(), 1);
+        assert_eq!(scores[0].1.score, 0.97565);
+        let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(paths, ["line 4", "line 5", "line 6"]);
     }
 }

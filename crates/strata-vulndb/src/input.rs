@@ -19,6 +19,8 @@ const MAX_DEPTH: usize = 32;
 pub(crate) enum Format {
     Json,
     Yaml,
+    /// FIRST EPSS scores (`.csv`, or `.csv.gz` decompressed on reading).
+    Csv,
 }
 
 /// A document to import.
@@ -43,8 +45,19 @@ pub(crate) enum Item {
     Ignored,
 }
 
-fn format_of(name: &str) -> Option<Format> {
+/// How a file is stored: the document format, and whether it is gzip-compressed.
+fn format_of(name: &str) -> Option<(Format, bool)> {
     let lower = name.to_ascii_lowercase();
+    if lower.ends_with(".csv") {
+        Some((Format::Csv, false))
+    } else if lower.ends_with(".csv.gz") {
+        Some((Format::Csv, true))
+    } else {
+        format_of_text(&lower).map(|f| (f, false))
+    }
+}
+
+fn format_of_text(lower: &str) -> Option<Format> {
     if lower.ends_with(".json") {
         Some(Format::Json)
     } else if lower.ends_with(".yaml") || lower.ends_with(".yml") {
@@ -75,6 +88,31 @@ fn archive_of(name: &str) -> Option<Archive> {
     } else {
         None
     }
+}
+
+/// The item for a file's bytes: gzip is undone, and CSV files other than EPSS scores
+/// (spreadsheets shipped beside advisories) are ignored, not reported.
+fn doc_item(location: String, (format, gz): (Format, bool), bytes: Vec<u8>) -> Item {
+    let bytes = if gz {
+        match read_bounded(
+            flate2::read::GzDecoder::new(bytes.as_slice()),
+            None,
+            &location,
+        ) {
+            Ok(b) => b,
+            Err(u) => return Item::Unreadable(u),
+        }
+    } else {
+        bytes
+    };
+    if format == Format::Csv && !crate::feeds::looks_like_epss(&bytes) {
+        return Item::Ignored;
+    }
+    Item::Doc(Doc {
+        location,
+        format,
+        bytes,
+    })
 }
 
 /// Visits every document under `path`. Errors returned are fatal for this input only
@@ -201,11 +239,7 @@ fn walk_file(
     let file = File::open(path).map_err(|e| crate::Error::io(path, e))?;
     let size = file.metadata().ok().map(|m| m.len());
     match read_bounded(file, size, &name) {
-        Ok(bytes) => visit(Item::Doc(Doc {
-            location: name,
-            format,
-            bytes,
-        })),
+        Ok(bytes) => visit(doc_item(name, format, bytes)),
         Err(u) => visit(Item::Unreadable(u)),
     }
 }
@@ -256,11 +290,7 @@ fn walk_tar(
         };
         let size = entry.header().size().ok();
         match read_bounded(entry, size, &location) {
-            Ok(bytes) => visit(Item::Doc(Doc {
-                location,
-                format,
-                bytes,
-            }))?,
+            Ok(bytes) => visit(doc_item(location, format, bytes))?,
             Err(u) => {
                 let stop = u.problem == Problem::Unreadable;
                 visit(Item::Unreadable(u))?;
@@ -314,11 +344,7 @@ fn walk_zip(
         };
         let size = Some(entry.size());
         match read_bounded(entry, size, &location) {
-            Ok(bytes) => visit(Item::Doc(Doc {
-                location,
-                format,
-                bytes,
-            }))?,
+            Ok(bytes) => visit(doc_item(location, format, bytes))?,
             Err(u) => visit(Item::Unreadable(u))?,
         }
     }

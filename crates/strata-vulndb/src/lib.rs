@@ -19,8 +19,11 @@ pub mod update;
 mod yaml;
 
 pub use error::{Error, Result};
+pub use feeds::{EpssScore, KevEntry};
 pub use matching::{Evaluation, Verdict};
-pub use osv::{Affected, Event, Problem, Range, RangeKind, Record, RecordError, Severity};
+pub use osv::{
+    Affected, Event, Problem, Range, RangeKind, Record, RecordError, Reference, Severity,
+};
 pub use store::{
     AffectedEntry, Database, EcosystemCount, ImportOptions, ImportReport, Progress, SCHEMA_VERSION,
     SourceInfo, Status, StoredRecord, Warning, rfc3339,
@@ -66,9 +69,17 @@ pub fn fuzz_osv_record(data: &[u8]) {
             feeds::Document::NvdPage(v) => {
                 let _ = feeds::nvd_page(&v);
             }
+            feeds::Document::Kev(v) => {
+                let _ = feeds::kev_catalog(&v);
+            }
             _ => {}
         }
     }
+}
+
+/// Fuzz target: an EPSS CSV file. Never panics.
+pub fn fuzz_epss(data: &[u8]) {
+    let _ = feeds::epss_csv(data);
 }
 
 /// Fuzz target: a CVSS vector. Never panics.

@@ -371,6 +371,8 @@ mod tests {
         let mut e = AffectedEntry {
             record_id: "X".into(),
             aliases: vec![],
+            upstream: vec![],
+            references: vec![],
             modified: "2024-01-01T00:00:00Z".into(),
             published: None,
             summary: None,

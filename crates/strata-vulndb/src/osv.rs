@@ -23,10 +23,25 @@ pub struct Record {
     /// When set, the record was withdrawn and is kept out of matching.
     pub withdrawn: Option<String>,
     pub summary: Option<String>,
+    /// The CommonMark description.
+    pub details: Option<String>,
     pub aliases: Vec<String>,
+    /// Ids of upstream vulnerabilities this record refers to (a USN names the Ubuntu CVE
+    /// record, which names the CVE): the same vulnerability, seen downstream.
+    pub upstream: Vec<String>,
+    /// `references[]`, in the record's order.
+    pub references: Vec<Reference>,
     /// Record-level severities: `severity[]` and `database_specific.severity`.
     pub severity: Vec<Severity>,
     pub affected: Vec<Affected>,
+}
+
+/// One `references[]` entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reference {
+    /// `ADVISORY`, `WEB`, `FIX`, `REPORT`, ... as written.
+    pub kind: String,
+    pub url: String,
 }
 
 /// A severity as the source wrote it, plus the computed CVSS base score where available.
@@ -503,11 +518,16 @@ fn parse_record_fields(o: &Map<String, Value>, id: &str) -> Result<Record, Recor
         }
     }
     let summary = opt_str(o, "summary", "")?;
-    opt_str(o, "details", "")?;
+    let details = opt_str(o, "details", "")?;
     let aliases: Vec<String> = str_list(o, "aliases", "")?
         .into_iter()
         .filter(|a| a != id)
         .collect();
+    let upstream: Vec<String> = str_list(o, "upstream", "")?
+        .into_iter()
+        .filter(|a| a != id)
+        .collect();
+    let references = parse_references(o)?;
     let mut severity = severity_list(o, "")?;
     if let Some(ds) = o.get("database_specific") {
         match ds {
@@ -535,10 +555,35 @@ fn parse_record_fields(o: &Map<String, Value>, id: &str) -> Result<Record, Recor
         published,
         withdrawn,
         summary,
+        details,
         aliases,
+        upstream,
+        references,
         severity,
         affected,
     })
+}
+
+fn parse_references(o: &Map<String, Value>) -> Result<Vec<Reference>, RecordError> {
+    let items = match o.get("references") {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(items)) => items,
+        Some(v) => return Err(wrong("references", "an array", v)),
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let p = format!("references[{i}]");
+        let Value::Object(r) = item else {
+            return Err(wrong(&p, "an object", item));
+        };
+        // A reference without a URL points nowhere; skip it rather than the record.
+        let Some(url) = opt_str(r, "url", &p)?.filter(|u| !u.trim().is_empty()) else {
+            continue;
+        };
+        let kind = opt_str(r, "type", &p)?.unwrap_or_else(|| "WEB".to_owned());
+        out.push(Reference { kind, url });
+    }
+    Ok(out)
 }
 
 fn severity_json(list: &[Severity]) -> Vec<Value> {
@@ -560,12 +605,24 @@ impl Record {
             ("published", &self.published),
             ("withdrawn", &self.withdrawn),
             ("summary", &self.summary),
+            ("details", &self.details),
         ] {
             if let Some(v) = v {
                 o.insert(key.into(), Value::from(v.clone()));
             }
         }
         o.insert("aliases".into(), Value::from(self.aliases.clone()));
+        if !self.upstream.is_empty() {
+            o.insert("upstream".into(), Value::from(self.upstream.clone()));
+        }
+        if !self.references.is_empty() {
+            let refs: Vec<Value> = self
+                .references
+                .iter()
+                .map(|r| serde_json::json!({"type": r.kind, "url": r.url}))
+                .collect();
+            o.insert("references".into(), Value::Array(refs));
+        }
         let sev = severity_json(&self.severity);
         if !sev.is_empty() {
             o.insert("severity".into(), Value::Array(sev));
@@ -697,7 +754,9 @@ mod tests {
                 "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.2"}]}],
                 "versions": ["1.0", "1.1"]
             }],
-            "database_specific": {"severity": "HIGH"}
+            "database_specific": {"severity": "HIGH"},
+            "upstream": ["CVE-2024-1"],
+            "references": [{"type": "ADVISORY", "url": "https://example.org/a"}, {"type": "WEB"}]
         })
     }
 
@@ -712,6 +771,14 @@ mod tests {
     fn parses_a_record() {
         let r = parse_record(&rec()).unwrap();
         assert_eq!(r.aliases, vec!["CVE-2024-1"]);
+        assert_eq!(r.upstream, vec!["CVE-2024-1"]);
+        assert_eq!(
+            r.references,
+            vec![Reference {
+                kind: "ADVISORY".into(),
+                url: "https://example.org/a".into()
+            }]
+        );
         assert_eq!(r.severity.len(), 2);
         assert_eq!(r.severity[0].base_score, Some(9.8));
         assert_eq!(r.severity[0].rating.as_deref(), Some("CRITICAL"));

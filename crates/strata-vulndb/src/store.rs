@@ -25,12 +25,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::feeds::{self, Document, NvdEntry};
+use crate::feeds::{self, Document, EpssScore, KevEntry, NvdEntry};
 use crate::input::{self, Format, Item};
-use crate::osv::{self, Affected, Problem, Record, RecordError, Severity};
+use crate::osv::{self, Affected, Problem, Record, RecordError, Reference, Severity};
 
 /// The schema this version reads and writes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 const DB_FILE: &str = "vulndb.sqlite";
 const CURRENT: &str = "CURRENT";
 const LOCK: &str = "lock";
@@ -47,7 +47,9 @@ CREATE TABLE records (
     aliases TEXT NOT NULL,
     severity TEXT NOT NULL,
     source TEXT NOT NULL,
-    raw BLOB NOT NULL
+    raw BLOB NOT NULL,
+    upstream TEXT NOT NULL DEFAULT '[]',
+    refs TEXT NOT NULL DEFAULT '[]'
 );
 CREATE TABLE aliases (alias TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (alias, id)) WITHOUT ROWID;
 CREATE INDEX aliases_id ON aliases (id);
@@ -69,6 +71,26 @@ CREATE TABLE sources (
     records INTEGER NOT NULL,
     skipped INTEGER NOT NULL
 );
+";
+
+/// Tables added by schema 2 (also created by the migration from schema 1).
+const KEV_EPSS: &str = "
+CREATE TABLE kev (
+    cve TEXT PRIMARY KEY,
+    date_added TEXT NOT NULL,
+    due_date TEXT,
+    ransomware TEXT,
+    name TEXT
+);
+CREATE TABLE epss (cve TEXT PRIMARY KEY, score REAL NOT NULL, percentile REAL NOT NULL);
+";
+
+/// Schema 1 to 2: upstream ids and references per record, KEV and EPSS tables. Records
+/// imported before keep empty upstream/references until imported again.
+const MIGRATE_1_TO_2: &str = "
+ALTER TABLE records ADD COLUMN upstream TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE records ADD COLUMN refs TEXT NOT NULL DEFAULT '[]';
+UPDATE meta SET value = '2' WHERE key = 'schema_version';
 ";
 
 /// A problem with one record or document; it was skipped and the import went on.
@@ -106,6 +128,10 @@ pub struct ImportReport {
     pub older_than_stored: u64,
     /// NVD CVE entries written.
     pub nvd_entries: u64,
+    /// CISA KEV catalog entries written.
+    pub kev_entries: u64,
+    /// FIRST EPSS scores written.
+    pub epss_entries: u64,
     /// Records or documents skipped, each with the reason.
     pub skipped: Vec<Warning>,
     /// Records written by this import, per ecosystem (a record counts once per ecosystem).
@@ -158,9 +184,14 @@ pub struct ImportOptions<'a> {
 pub struct AffectedEntry {
     pub record_id: String,
     pub aliases: Vec<String>,
+    /// The record's `upstream` ids (see [`Record::upstream`]).
+    pub upstream: Vec<String>,
     pub modified: String,
     pub published: Option<String>,
+    /// The record's summary, else the start of its details.
     pub summary: Option<String>,
+    /// The record's references, in its order.
+    pub references: Vec<Reference>,
     /// Record-level severities; when the record has no CVSS vector of its own, those of
     /// its CVE (from imported NVD pages) follow with `source: "nvd"`.
     pub severity: Vec<Severity>,
@@ -208,6 +239,12 @@ pub struct Status {
     pub records: u64,
     pub withdrawn: u64,
     pub nvd_entries: u64,
+    pub kev_entries: u64,
+    /// The imported KEV catalog's `catalogVersion`.
+    pub kev_catalog_version: Option<String>,
+    pub epss_entries: u64,
+    /// The imported EPSS file's `score_date`.
+    pub epss_score_date: Option<String>,
     pub ecosystems: Vec<EcosystemCount>,
     /// The record with the newest `modified` time: (id, modified).
     pub newest: Option<(String, String)>,
@@ -259,6 +296,19 @@ fn sync_dir(dir: &Path) -> Result<()> {
     File::open(dir)
         .and_then(|f| f.sync_all())
         .map_err(|e| Error::io(dir, e))
+}
+
+/// A one-line summary from a record's details: the first non-empty line, at most 200
+/// characters (records from some databases carry only details).
+fn short_summary(details: &str) -> Option<String> {
+    const MAX: usize = 200;
+    let line = details.lines().map(str::trim).find(|l| !l.is_empty())?;
+    if line.chars().count() <= MAX {
+        return Some(line.to_owned());
+    }
+    let mut cut: String = line.chars().take(MAX - 1).collect();
+    cut.push('…');
+    Some(cut)
 }
 
 /// Formats a time as RFC 3339 UTC (`2026-12-03T19:45:10Z`).
@@ -397,7 +447,8 @@ impl Database {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_else(|| path.display().to_string());
-            let before = (report.records, report.skipped.len(), report.nvd_entries);
+            let enrichment = |r: &ImportReport| r.nvd_entries + r.kev_entries + r.epss_entries;
+            let before = (report.records, report.skipped.len(), enrichment(&report));
             let mut kinds = BTreeSet::new();
             let mut native = BTreeMap::new();
             input::walk(path, &mut |item| {
@@ -427,7 +478,7 @@ impl Database {
             for (id, rec) in native {
                 converted.insert(id, (rec, source.clone()));
             }
-            let records = report.records - before.0 + (report.nvd_entries - before.2);
+            let records = report.records - before.0 + (enrichment(&report) - before.2);
             let kind = kinds.into_iter().collect::<Vec<_>>().join("+");
             writer.source(
                 &source,
@@ -461,12 +512,26 @@ impl Database {
     /// `name` as the package manager writes it (normalised here). Withdrawn records are
     /// left out. Sorted by record id.
     pub fn affected_for(&self, ecosystem: &str, name: &str) -> Result<Vec<AffectedEntry>> {
+        struct Row {
+            id: String,
+            aliases: String,
+            modified: String,
+            published: Option<String>,
+            summary: Option<String>,
+            severity: String,
+            ecosystem: String,
+            package: String,
+            purl: Option<String>,
+            data: String,
+            upstream: String,
+            refs: String,
+        }
         let key = crate::ecosystem::normalize_name(ecosystem, name);
         let mut stmt = sql(
             &self.path,
             self.conn.prepare_cached(
                 "SELECT r.id, r.aliases, r.modified, r.published, r.summary, r.severity, \
-                 a.ecosystem, a.package, a.purl, a.data \
+                 a.ecosystem, a.package, a.purl, a.data, r.upstream, r.refs \
                  FROM affected a JOIN records r ON r.id = a.record_id \
                  WHERE a.ecosystem = ?1 AND a.name = ?2 AND r.withdrawn IS NULL \
                  ORDER BY r.id, a.rowid",
@@ -475,39 +540,45 @@ impl Database {
         let rows = sql(
             &self.path,
             stmt.query_map(params![ecosystem, key], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, Option<String>>(3)?,
-                    r.get::<_, Option<String>>(4)?,
-                    r.get::<_, String>(5)?,
-                    r.get::<_, String>(6)?,
-                    r.get::<_, String>(7)?,
-                    r.get::<_, Option<String>>(8)?,
-                    r.get::<_, String>(9)?,
-                ))
+                Ok(Row {
+                    id: r.get(0)?,
+                    aliases: r.get(1)?,
+                    modified: r.get(2)?,
+                    published: r.get(3)?,
+                    summary: r.get(4)?,
+                    severity: r.get(5)?,
+                    ecosystem: r.get(6)?,
+                    package: r.get(7)?,
+                    purl: r.get(8)?,
+                    data: r.get(9)?,
+                    upstream: r.get(10)?,
+                    refs: r.get(11)?,
+                })
             }),
         )?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, aliases, modified, published, summary, severity, eco, package, purl, data) =
-                sql(&self.path, row)?;
-            let aliases: Vec<String> = self.decode(&aliases, &id)?;
-            let mut severity: Vec<Severity> = self.decode(&severity, &id)?;
+            let row = sql(&self.path, row)?;
+            let id = row.id;
+            let aliases: Vec<String> = self.decode(&row.aliases, &id)?;
+            let mut severity: Vec<Severity> = self.decode(&row.severity, &id)?;
             self.fill_from_nvd(&id, &aliases, &mut severity)?;
-            let data: AffectedData = self.decode(&data, &id)?;
+            let data: AffectedData = self.decode(&row.data, &id)?;
+            let upstream: Vec<String> = self.decode(&row.upstream, &id)?;
+            let references: Vec<Reference> = self.decode(&row.refs, &id)?;
             out.push(AffectedEntry {
                 record_id: id,
                 aliases,
-                modified,
-                published,
-                summary,
+                upstream,
+                modified: row.modified,
+                published: row.published,
+                summary: row.summary,
+                references,
                 severity,
                 affected: Affected {
-                    ecosystem: eco,
-                    name: package,
-                    purl,
+                    ecosystem: row.ecosystem,
+                    name: row.package,
+                    purl: row.purl,
                     ranges: data.ranges,
                     versions: data.versions,
                     severity: data.severity,
@@ -612,6 +683,53 @@ impl Database {
         found.map(|t| self.decode(&t, cve)).transpose()
     }
 
+    /// The CISA KEV entry of one CVE, when the catalog was imported and lists it.
+    pub fn kev(&self, cve: &str) -> Result<Option<KevEntry>> {
+        sql(
+            &self.path,
+            self.conn
+                .prepare_cached(
+                    "SELECT cve, date_added, due_date, ransomware, name FROM kev WHERE cve = ?1",
+                )
+                .and_then(|mut s| {
+                    s.query_row([cve], |r| {
+                        Ok(KevEntry {
+                            cve: r.get(0)?,
+                            date_added: r.get(1)?,
+                            due_date: r.get(2)?,
+                            ransomware: r.get(3)?,
+                            name: r.get(4)?,
+                        })
+                    })
+                    .optional()
+                }),
+        )
+    }
+
+    /// The EPSS score of one CVE, when an EPSS file was imported and scores it
+    /// (`percentile` is NaN for files without percentiles).
+    pub fn epss(&self, cve: &str) -> Result<Option<EpssScore>> {
+        sql(
+            &self.path,
+            self.conn
+                .prepare_cached("SELECT score, percentile FROM epss WHERE cve = ?1")
+                .and_then(|mut s| {
+                    s.query_row([cve], |r| {
+                        let percentile: f64 = r.get(1)?;
+                        Ok(EpssScore {
+                            score: r.get(0)?,
+                            percentile: if percentile < 0.0 {
+                                f64::NAN
+                            } else {
+                                percentile
+                            },
+                        })
+                    })
+                    .optional()
+                }),
+        )
+    }
+
     /// Every ecosystem string with entries, sorted (`Alpine:v3.11`, `Debian:12`, `PyPI`).
     pub fn ecosystems(&self) -> Result<Vec<String>> {
         let mut stmt = sql(
@@ -633,14 +751,18 @@ impl Database {
         let records = count("SELECT COUNT(*) FROM records")?;
         let withdrawn = count("SELECT COUNT(*) FROM records WHERE withdrawn IS NOT NULL")?;
         let nvd_entries = count("SELECT COUNT(*) FROM nvd")?;
-        let built_at: String = sql(
-            p,
-            c.query_row("SELECT value FROM meta WHERE key = 'built_at'", [], |r| {
-                r.get(0)
-            })
-            .optional(),
-        )?
-        .unwrap_or_default();
+        let kev_entries = count("SELECT COUNT(*) FROM kev")?;
+        let epss_entries = count("SELECT COUNT(*) FROM epss")?;
+        let meta = |key: &str| -> Result<Option<String>> {
+            sql(
+                p,
+                c.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+                    .optional(),
+            )
+        };
+        let built_at = meta("built_at")?.unwrap_or_default();
+        let kev_catalog_version = meta("kev_catalog_version")?;
+        let epss_score_date = meta("epss_score_date")?;
         let newest: Option<(String, String)> = sql(
             p,
             c.query_row(
@@ -695,6 +817,10 @@ impl Database {
             records,
             withdrawn,
             nvd_entries,
+            kev_entries,
+            kev_catalog_version,
+            epss_entries,
+            epss_score_date,
             ecosystems,
             newest,
             sources,
@@ -761,6 +887,7 @@ impl Writer {
         )?;
         if copy_from.is_none() {
             sql(&path, conn.execute_batch(SCHEMA))?;
+            sql(&path, conn.execute_batch(KEV_EPSS))?;
             sql(
                 &path,
                 conn.execute(
@@ -778,6 +905,14 @@ impl Writer {
                 )
                 .optional(),
             )?;
+            // The copy is private to this writer, so migrating it in place is safe.
+            let found = if found.as_deref() == Some("1") {
+                sql(&path, conn.execute_batch(MIGRATE_1_TO_2))?;
+                sql(&path, conn.execute_batch(KEV_EPSS))?;
+                Some("2".to_owned())
+            } else {
+                found
+            };
             if found.as_deref() != Some(&SCHEMA_VERSION.to_string()) {
                 return Err(Error::Schema {
                     path,
@@ -822,6 +957,24 @@ impl Writer {
         let parsed = match doc.format {
             Format::Json => osv::parse_json(&doc.bytes),
             Format::Yaml => osv::parse_yaml(&doc.bytes),
+            Format::Csv => {
+                kinds.insert("epss");
+                match feeds::epss_csv(&doc.bytes) {
+                    Ok((meta, scores, problems)) => {
+                        problems
+                            .into_iter()
+                            .for_each(|e| Self::warn(report, &doc.location, e));
+                        for (cve, score) in &scores {
+                            self.epss(cve, score)?;
+                        }
+                        report.epss_entries += scores.len() as u64;
+                        self.meta("epss_score_date", meta.score_date.as_deref())?;
+                        self.meta("epss_model_version", meta.model_version.as_deref())?;
+                    }
+                    Err(e) => Self::warn(report, &doc.location, e),
+                }
+                return Ok(());
+            }
         };
         let value = match parsed {
             Ok(v) => v,
@@ -871,6 +1024,22 @@ impl Writer {
                             self.nvd(&e)?;
                             report.nvd_entries += 1;
                         }
+                    }
+                    Err(e) => Self::warn(report, &doc.location, e),
+                }
+            }
+            Document::Kev(v) => {
+                kinds.insert("kev");
+                match feeds::kev_catalog(&v) {
+                    Ok((version, entries, problems)) => {
+                        problems
+                            .into_iter()
+                            .for_each(|e| Self::warn(report, &doc.location, e));
+                        for e in &entries {
+                            self.kev(e)?;
+                        }
+                        report.kev_entries += entries.len() as u64;
+                        self.meta("kev_catalog_version", version.as_deref())?;
                     }
                     Err(e) => Self::warn(report, &doc.location, e),
                 }
@@ -967,8 +1136,9 @@ impl Writer {
             p,
             c.prepare_cached(
                 "INSERT OR REPLACE INTO records \
-                 (id, modified, published, withdrawn, summary, aliases, severity, source, raw) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                 (id, modified, published, withdrawn, summary, aliases, severity, source, raw, \
+                 upstream, refs) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -976,11 +1146,15 @@ impl Writer {
                     rec.modified,
                     rec.published,
                     rec.withdrawn,
-                    rec.summary,
+                    rec.summary
+                        .clone()
+                        .or_else(|| rec.details.as_deref().and_then(short_summary)),
                     to_json(&rec.aliases),
                     to_json(&rec.severity),
                     source,
-                    compressed
+                    compressed,
+                    to_json(&rec.upstream),
+                    to_json(&rec.references),
                 ])
             }),
         )?;
@@ -1041,6 +1215,57 @@ impl Writer {
                     "INSERT OR REPLACE INTO nvd (cve, modified, severity) VALUES (?1, ?2, ?3)",
                 )
                 .and_then(|mut s| s.execute(params![e.cve, e.modified, to_json(&e.severity)])),
+        )?;
+        Ok(())
+    }
+
+    fn kev(&mut self, e: &KevEntry) -> Result<()> {
+        sql(
+            &self.path,
+            self.conn
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO kev (cve, date_added, due_date, ransomware, name) \
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .and_then(|mut s| {
+                    s.execute(params![
+                        e.cve,
+                        e.date_added,
+                        e.due_date,
+                        e.ransomware,
+                        e.name
+                    ])
+                }),
+        )?;
+        Ok(())
+    }
+
+    fn epss(&mut self, cve: &str, e: &EpssScore) -> Result<()> {
+        // NaN (a file without percentiles) is stored as NULL by SQLite; keep it readable.
+        let pct = if e.percentile.is_nan() {
+            -1.0
+        } else {
+            e.percentile
+        };
+        sql(
+            &self.path,
+            self.conn
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO epss (cve, score, percentile) VALUES (?1, ?2, ?3)",
+                )
+                .and_then(|mut s| s.execute(params![cve, e.score, pct])),
+        )?;
+        Ok(())
+    }
+
+    fn meta(&mut self, key: &str, value: Option<&str>) -> Result<()> {
+        let Some(value) = value else { return Ok(()) };
+        sql(
+            &self.path,
+            self.conn.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+                params![key, value],
+            ),
         )?;
         Ok(())
     }

@@ -260,6 +260,9 @@ fn finding(package: &Package, id: &str, severity: Severity, severity_source: &st
         cvss: Vec::new(),
         summary: None,
         references: Vec::new(),
+        known_exploited: false,
+        kev_date_added: None,
+        epss: None,
     }
 }
 

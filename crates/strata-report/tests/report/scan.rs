@@ -171,6 +171,12 @@ fn random_report(rng: &mut Rng) -> ScanReport {
                         rng.pick(&options).clone()
                     })
                     .collect(),
+                known_exploited: rng.chance(),
+                kev_date_added: rng.chance().then(|| random_string(rng)),
+                epss: rng.chance().then(|| strata_types::Epss {
+                    score: *rng.pick(&[0.0, 0.5, 1.0, f64::NAN]),
+                    percentile: rng.chance().then_some(0.9),
+                }),
                 package,
             }
         })
