@@ -172,6 +172,10 @@ mod tests {
             newest: None,
             sources: Vec::new(),
             db_bytes: 0,
+            kev_entries: 0,
+            kev_catalog_version: None,
+            epss_entries: 0,
+            epss_score_date: None,
         }
     }
 
