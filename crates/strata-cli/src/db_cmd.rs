@@ -213,6 +213,13 @@ fn print_import(out: &mut impl Write, dir: &Path, r: &ImportReport) -> Result<()
         r.elapsed.as_secs_f64(),
         r.db_bytes as f64 / (1024.0 * 1024.0)
     )?;
+    if r.kev_entries + r.epss_entries > 0 {
+        writeln!(
+            out,
+            "enrichment: {} KEV entries, {} EPSS scores",
+            r.kev_entries, r.epss_entries
+        )?;
+    }
     for (eco, n) in &r.per_ecosystem {
         writeln!(out, "  {eco:<32} {n:>8}")?;
     }
@@ -231,6 +238,24 @@ fn print_status(out: &mut impl Write, s: &Status) -> Result<()> {
         out,
         "records:    {} ({} withdrawn), NVD entries: {}",
         s.records, s.withdrawn, s.nvd_entries
+    )?;
+    writeln!(
+        out,
+        "KEV:        {} entries{}",
+        s.kev_entries,
+        s.kev_catalog_version
+            .as_deref()
+            .map(|v| format!(" (catalog {v})"))
+            .unwrap_or_default()
+    )?;
+    writeln!(
+        out,
+        "EPSS:       {} scores{}",
+        s.epss_entries,
+        s.epss_score_date
+            .as_deref()
+            .map(|d| format!(" (scored {d})"))
+            .unwrap_or_default()
     )?;
     match &s.newest {
         Some((id, modified)) => writeln!(out, "newest:     {id} (modified {modified})")?,

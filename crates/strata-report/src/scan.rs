@@ -292,7 +292,12 @@ pub fn write_scan_table(
                     name,
                     version,
                     ty,
-                    clean(&f.id),
+                    // Known exploited (CISA KEV) is what to fix first: mark it by the id.
+                    if f.known_exploited {
+                        format!("{} [KEV]", clean(&f.id))
+                    } else {
+                        clean(&f.id)
+                    },
                     f.severity.as_str().to_owned(),
                     clean(&fixed),
                 ],

@@ -143,12 +143,17 @@ mod fuzz_tests {
         "id: Y-1\nmodified: 2024-01-01T00:00:00Z\naffected:\n- package:\n    ecosystem: Debian:12\n    name: zlib\n  ranges:\n  - type: SEMVER\n    events:\n    - introduced: 1.0.0\n    - last_affected: 2.0.0\n",
         "distroversion: v3.18\npackages:\n- pkg:\n    name: zlib\n    secfixes:\n      1.2.12-r0:\n      - CVE-2018-25032\n",
         r#"{"zlib":{"CVE-2018-1":{"releases":{"bookworm":{"status":"resolved","fixed_version":"1.2-1","urgency":"low"}}}}}"#,
+        r#"{"catalogVersion":"2024.03.01","vulnerabilities":[{"cveID":"CVE-2021-44228","dateAdded":"2021-12-10","dueDate":"2021-12-24"}]}"#,
         r#"{"format":"NVD_CVE","vulnerabilities":[{"cve":{"id":"CVE-1","metrics":{"cvssMetricV2":[{"type":"Primary","cvssData":{"vectorString":"AV:N/AC:L/Au:N/C:P/I:P/A:P"}}]}}}]}"#,
     ];
 
     #[test]
     fn fuzz_functions_do_not_panic_on_mutations() {
         let mut rng = Rng(0x5eed_1234_abcd_0001);
+        let epss = b"#model_version:v2023.03.01,score_date:2024-03-01T00:00:00+0000\ncve,epss,percentile\nCVE-2021-44228,0.97565,0.99996\n";
+        for _ in 0..1000 {
+            fuzz_epss(&mutate(&mut rng, epss));
+        }
         for i in 0..3000 {
             let seed = OSV_SEEDS[i % OSV_SEEDS.len()].as_bytes();
             let data = mutate(&mut rng, seed);
@@ -167,6 +172,7 @@ mod fuzz_tests {
             let len = rng.below(64);
             let data: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
             fuzz_osv_record(&data);
+            fuzz_epss(&data);
             fuzz_cvss(&data);
         }
     }

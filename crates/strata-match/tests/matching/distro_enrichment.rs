@@ -76,7 +76,8 @@ fn upstream_links_usn_ubuntu_cve_and_cve_into_one_finding() {
     );
     let m = match_packages(&db, Some(&distro("ubuntu", "22.04")), &[p]).unwrap();
     assert!(m.warnings.is_empty(), "{:?}", m.warnings);
-    let got: Vec<(&str, &[String], &[String], &[String])> = m
+    type Row<'a> = (&'a str, &'a [String], &'a [String], &'a [String]);
+    let got: Vec<Row<'_>> = m
         .findings
         .iter()
         .map(|f| {

@@ -573,3 +573,38 @@ fn package_types_in_sarif_properties() {
         assert!(types.contains(t.as_str()), "{types:?}");
     }
 }
+
+#[test]
+fn known_exploited_findings_are_marked_in_the_table_and_json() {
+    let mut report = fixture::scan_report();
+    let f = &mut report.findings[0];
+    f.known_exploited = true;
+    f.kev_date_added = Some("2021-12-10".to_owned());
+    f.epss = Some(strata_types::Epss {
+        score: 0.97565,
+        percentile: Some(0.99996),
+    });
+    let id = f.id.clone();
+    let table = render_scan(&report, ScanFormat::Table);
+    assert!(table.contains(&format!("{id} [KEV]")), "{table}");
+    assert_eq!(table.matches("[KEV]").count(), 1, "{table}");
+    let json = render_scan_json(&report, ScanFormat::Json);
+    let found = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["known_exploited"] == json!(true))
+        .unwrap();
+    assert_eq!(found["id"], json!(id));
+    assert_eq!(found["kev_date_added"], json!("2021-12-10"));
+    assert_eq!(
+        found["epss"],
+        json!({"score": 0.97565, "percentile": 0.99996})
+    );
+    // Round trip through the documented schema.
+    let back: ScanReport = serde_json::from_value(json).unwrap();
+    assert_eq!(
+        back.findings.iter().filter(|f| f.known_exploited).count(),
+        1
+    );
+}

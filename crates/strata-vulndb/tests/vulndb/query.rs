@@ -100,3 +100,36 @@ fn nvd_fills_missing_severity_and_newer_records_win() {
     assert_eq!(status.built_at.len(), "2026-12-03T19:45:10Z".len());
     assert!(status.db_bytes > 0);
 }
+
+#[test]
+fn a_schema_1_database_is_migrated_by_the_next_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let alias = fixtures().join("nvd/alias.json");
+    Database::import(
+        dir.path(),
+        std::slice::from_ref(&alias),
+        ImportOptions::default(),
+    )
+    .unwrap();
+    // Turn the generation back into what strata with schema 1 wrote.
+    let path = Database::open(dir.path()).unwrap().path().to_owned();
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "DROP TABLE kev; DROP TABLE epss; \
+         ALTER TABLE records DROP COLUMN upstream; ALTER TABLE records DROP COLUMN refs; \
+         UPDATE meta SET value = '1' WHERE key = 'schema_version';",
+    )
+    .unwrap();
+    drop(conn);
+    let err = Database::open(dir.path()).unwrap_err();
+    assert!(matches!(err, strata_vulndb::Error::Schema { .. }), "{err}");
+    // The writer migrates its copy; the old generation stays as it was.
+    let r = Database::import(dir.path(), &[alias], ImportOptions::default()).unwrap();
+    assert_eq!(r.generation, 2);
+    let db = Database::open(dir.path()).unwrap();
+    let status = db.status().unwrap();
+    assert_eq!((status.schema_version, status.records), (2, 1));
+    assert_eq!((status.kev_entries, status.epss_entries), (0, 0));
+    let e = db.affected_for("Packagist", "wp/maintenance").unwrap();
+    assert_eq!(e[0].upstream, Vec::<String>::new());
+}
