@@ -100,7 +100,7 @@ fn minbase_image_findings_match_the_expected_list() {
         .collect();
     assert_eq!(want.len(), 66);
     let report = scan_json(s(&img.archive), &db, &[]);
-    assert_eq!(report["schema_version"], "1.0");
+    assert_eq!(report["schema_version"], strata_types::SCAN_SCHEMA_VERSION);
     let got = rows(&report);
     assert_eq!(got, want, "findings differ from expected-minbase-main.tsv");
     for f in report["findings"].as_array().unwrap() {
