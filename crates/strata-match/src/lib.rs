@@ -9,7 +9,8 @@
 mod ecosystem;
 mod severity;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::rc::Rc;
 
 use strata_types::{Distro, Finding, FixState, Package};
 use strata_vulndb::{AffectedEntry, Database, Verdict};
@@ -48,6 +49,11 @@ pub fn match_packages(
     packages: &[Package],
 ) -> Result<Matches, MatchError> {
     let mut out = Matches::default();
+    let _snapshot = db.snapshot()?;
+    // Binaries of one source package, and copies of one library, ask the same question:
+    // each (ecosystem, name) is read from the database once per scan.
+    let mut entries_of: HashMap<(String, String), Rc<Vec<AffectedEntry>>> = HashMap::new();
+    let mut severities = SeverityCache::new();
     for package in packages {
         let queries = queries_for(package, distro);
         if queries.is_empty() {
@@ -56,9 +62,18 @@ pub fn match_packages(
         }
         // One hit per record: a record may list the package in several `affected`
         // entries (one per release branch), whose fixed versions all count.
-        let mut hits: BTreeMap<String, (AffectedEntry, Vec<String>)> = BTreeMap::new();
+        let mut hits: BTreeMap<String, Hit> = BTreeMap::new();
         for q in &queries {
-            for entry in db.affected_for(&q.ecosystem, &q.name)? {
+            let key = (q.ecosystem.clone(), q.name.clone());
+            let entries = match entries_of.get(&key) {
+                Some(e) => Rc::clone(e),
+                None => {
+                    let e = Rc::new(db.affected_for(&q.ecosystem, &q.name)?);
+                    entries_of.insert(key, Rc::clone(&e));
+                    e
+                }
+            };
+            for (index, entry) in entries.iter().enumerate() {
                 let eval = entry.affected.evaluate(&q.version);
                 // A range that cannot be compared is reported even when another range
                 // or the `versions` list matched: the verdict may be incomplete.
@@ -73,9 +88,12 @@ pub fn match_packages(
                 }
                 match eval.verdict {
                     Verdict::Affected { fixed } => match hits.get_mut(&entry.record_id) {
-                        Some((_, known)) => known.extend(fixed),
+                        Some((_, _, known)) => known.extend(fixed),
                         None => {
-                            hits.insert(entry.record_id.clone(), (entry, fixed));
+                            hits.insert(
+                                entry.record_id.clone(),
+                                (Rc::clone(&entries), index, fixed),
+                            );
                         }
                     },
                     Verdict::NotAffected => {}
@@ -90,14 +108,20 @@ pub fn match_packages(
                 }
             }
         }
+        let hits: Vec<(&AffectedEntry, Vec<String>)> = hits
+            .values()
+            .filter_map(|(entries, i, fixed)| entries.get(*i).map(|e| (e, fixed.clone())))
+            .collect();
         out.findings.extend(collapse(
             package,
             &queries[0].version,
-            hits.into_values().collect(),
+            hits,
+            &mut severities,
         ));
     }
+    let mut exploit_info = ExploitCache::new();
     for f in &mut out.findings {
-        enrich(db, f)?;
+        enrich(db, f, &mut exploit_info)?;
     }
     out.findings.sort_by(|a, b| {
         b.severity
@@ -112,12 +136,20 @@ pub fn match_packages(
 /// KEV and EPSS data through the finding's CVE ids: the earliest KEV listing and the
 /// highest EPSS score (a finding that collapsed several CVEs is as exploitable as the
 /// worst of them).
-fn enrich(db: &Database, f: &mut Finding) -> Result<(), MatchError> {
+fn enrich(db: &Database, f: &mut Finding, known: &mut ExploitCache) -> Result<(), MatchError> {
     let cves: BTreeSet<&str> = std::iter::once(&f.id)
         .chain(&f.aliases)
         .map(String::as_str)
         .filter(|id| id.starts_with("CVE-"))
         .collect();
+    // One vulnerability in many packages (binaries of one source): look it up once.
+    let key: Vec<String> = cves.iter().map(|c| (*c).to_owned()).collect();
+    if let Some((kev, epss)) = known.get(&key) {
+        f.known_exploited = kev.is_some();
+        f.kev_date_added.clone_from(kev);
+        f.epss = *epss;
+        return Ok(());
+    }
     let mut kev: Option<String> = None;
     let mut epss: Option<strata_types::Epss> = None;
     for cve in cves {
@@ -136,17 +168,30 @@ fn enrich(db: &Database, f: &mut Finding) -> Result<(), MatchError> {
         }
     }
     f.known_exploited = kev.is_some();
-    f.kev_date_added = kev;
+    f.kev_date_added.clone_from(&kev);
     f.epss = epss;
+    known.insert(key, (kev, epss));
     Ok(())
 }
+
+/// One matching record: the query's entries, the index of the matching one, and the
+/// fixed versions found so far.
+type Hit = (Rc<Vec<AffectedEntry>>, usize, Vec<String>);
+
+/// KEV listing date and EPSS score already looked up, by the finding's CVE ids.
+type ExploitCache = HashMap<Vec<String>, (Option<String>, Option<strata_types::Epss>)>;
+
+/// Severity choices already made, by the entries they were made from.
+type SeverityCache =
+    HashMap<(Vec<usize>, bool), (strata_types::Severity, String, Vec<strata_types::Cvss>)>;
 
 /// Groups one package's matching advisories by vulnerability (advisories sharing an
 /// id or alias are one vulnerability) and builds a finding per group.
 fn collapse(
     package: &Package,
     version: &str,
-    hits: Vec<(AffectedEntry, Vec<String>)>,
+    hits: Vec<(&AffectedEntry, Vec<String>)>,
+    severities: &mut SeverityCache,
 ) -> Vec<Finding> {
     // Union-find over advisory indexes, joined through shared ids.
     let mut parent: Vec<usize> = (0..hits.len()).collect();
@@ -191,7 +236,7 @@ fn collapse(
             let mut references: Vec<String> = Vec::new();
             let mut entries = Vec::new();
             for &i in &members {
-                let (entry, fixed_here) = &hits[i];
+                let (entry, fixed_here) = (hits[i].0, &hits[i].1);
                 ids.insert(entry.record_id.clone());
                 ids.extend(entry.aliases.iter().cloned());
                 ids.extend(entry.upstream.iter().cloned());
@@ -225,8 +270,20 @@ fn collapse(
                 .cloned()
                 .unwrap_or_else(|| advisories[0].clone());
             let aliases: Vec<String> = ids.into_iter().filter(|i| *i != id).collect();
-            let (severity, severity_source, cvss) =
-                choose_severity(package.package_type.is_os(), &entries);
+            let is_os = package.package_type.is_os();
+            // The entries live in `entries_of` for the whole scan, so their addresses
+            // identify them: binaries of one source share the computed severity.
+            let key = (
+                entries
+                    .iter()
+                    .map(|e| std::ptr::from_ref(*e) as usize)
+                    .collect(),
+                is_os,
+            );
+            let (severity, severity_source, cvss) = severities
+                .entry(key)
+                .or_insert_with(|| choose_severity(is_os, &entries))
+                .clone();
             let fixed_versions: Vec<String> = fixed.into_iter().collect();
             Finding {
                 id,

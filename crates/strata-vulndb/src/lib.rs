@@ -26,7 +26,7 @@ pub use osv::{
 };
 pub use store::{
     AffectedEntry, Database, EcosystemCount, ImportOptions, ImportReport, Progress, SCHEMA_VERSION,
-    SourceInfo, Status, StoredRecord, Warning, rfc3339,
+    Snapshot, SourceInfo, Status, StoredRecord, Warning, rfc3339,
 };
 
 /// The default database directory: `$STRATA_DB_DIR`, else `$XDG_CACHE_HOME/strata/db`,

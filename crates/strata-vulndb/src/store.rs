@@ -252,6 +252,19 @@ pub struct Status {
     pub db_bytes: u64,
 }
 
+/// A read transaction on a [`Database`]; see [`Database::snapshot`].
+#[derive(Debug)]
+pub struct Snapshot<'a> {
+    db: &'a Database,
+}
+
+impl Drop for Snapshot<'_> {
+    fn drop(&mut self) {
+        // Nothing was written: ending the transaction cannot lose anything.
+        let _ = self.db.conn.execute_batch("COMMIT");
+    }
+}
+
 /// A read-only handle on the current generation.
 pub struct Database {
     dir: PathBuf,
@@ -681,6 +694,14 @@ impl Database {
                 .optional(),
         )?;
         found.map(|t| self.decode(&t, cve)).transpose()
+    }
+
+    /// Holds one read transaction until the guard is dropped: the many small queries of
+    /// a scan then share one lock and one consistent view of the file, instead of
+    /// taking and checking the lock once each.
+    pub fn snapshot(&self) -> Result<Snapshot<'_>> {
+        sql(&self.path, self.conn.execute_batch("BEGIN DEFERRED"))?;
+        Ok(Snapshot { db: self })
     }
 
     /// The CISA KEV entry of one CVE, when the catalog was imported and lists it.
@@ -1316,7 +1337,13 @@ impl Writer {
                 [rfc3339(SystemTime::now())],
             ),
         )?;
-        sql(&path, conn.execute_batch("COMMIT; ANALYZE;"))?;
+        // Table statistics for the planner, without the per-value samples (sqlite_stat4):
+        // with those, every query whose bound value changes is compiled again, which
+        // made a scan's thousands of lookups spend their time in the SQL parser.
+        sql(
+            &path,
+            conn.execute_batch("COMMIT; ANALYZE; DELETE FROM sqlite_stat4; ANALYZE sqlite_schema;"),
+        )?;
         conn.close().map_err(|(_, e)| Error::sqlite(&path, e))?;
         File::open(&path)
             .and_then(|f| f.sync_all())
