@@ -117,6 +117,7 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
             records: status.records,
         },
         findings,
+        policy: None,
     };
     let mut out = Output::open(args.output.as_deref())?;
     let color = out.is_terminal();

@@ -235,6 +235,9 @@ fn collapse(
             let mut summary = None;
             let mut references: Vec<String> = Vec::new();
             let mut entries = Vec::new();
+            // OSV keeps no date per `fixed` event: the earliest publication of an
+            // advisory that names a fix stands in for when the fix became available.
+            let mut fix_published: Option<String> = None;
             for &i in &members {
                 let (entry, fixed_here) = (hits[i].0, &hits[i].1);
                 ids.insert(entry.record_id.clone());
@@ -242,6 +245,12 @@ fn collapse(
                 ids.extend(entry.upstream.iter().cloned());
                 advisories.push(entry.record_id.clone());
                 fixed.extend(fixed_here.iter().cloned());
+                if !fixed_here.is_empty() {
+                    let date = entry.published.as_ref().unwrap_or(&entry.modified);
+                    if !date.is_empty() && fix_published.as_ref().is_none_or(|d| date < d) {
+                        fix_published = Some(date.clone());
+                    }
+                }
                 if summary.is_none() {
                     summary = entry
                         .summary
@@ -305,6 +314,10 @@ fn collapse(
                 known_exploited: false,
                 kev_date_added: None,
                 epss: None,
+                fix_published,
+                suppressed: None,
+                vex: None,
+                gate_failure: None,
             }
         })
         .collect()

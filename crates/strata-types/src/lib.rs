@@ -10,8 +10,8 @@ pub use digest::{Digest, DigestError};
 pub use distro::Distro;
 pub use package::{Location, Package, PackageType, RpmDetails};
 pub use vuln::{
-    Cvss, DatabaseInfo, Epss, Finding, FixState, SCAN_SCHEMA_VERSION, ScanReport, Severity,
-    SeverityParseError,
+    Cvss, DatabaseInfo, Epss, ExceptionNote, Finding, FixState, PolicyOutcome, SCAN_SCHEMA_VERSION,
+    ScanReport, Severity, SeverityParseError, SuppressedBy, Suppression, VexNote,
 };
 
 mod sbom;

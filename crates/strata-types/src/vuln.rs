@@ -152,6 +152,115 @@ pub struct Finding {
     /// The FIRST EPSS score of its CVE (the highest, when it has several). Since 1.1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub epss: Option<Epss>,
+    /// When the fix became available, RFC 3339 or `YYYY-MM-DD`: the earliest `published`
+    /// date (else `modified`) of the advisories that name a fixed version. An
+    /// approximation: OSV keeps no date per range event. Grace periods count from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix_published: Option<String>,
+    /// Why the finding does not count against the gate. Suppressed findings stay in the
+    /// report so that nothing is silently dropped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suppressed: Option<Suppression>,
+    /// What a VEX document says about this finding when it does not suppress it
+    /// (`affected`, `fixed`, `under_investigation`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vex: Option<VexNote>,
+    /// Why this finding fails the gate (the policy rule), when it does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gate_failure: Option<String>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// What suppressed a finding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SuppressedBy {
+    /// An exception in the policy or exceptions file.
+    Exception,
+    /// A VEX statement (`not_affected`).
+    Vex,
+}
+
+impl SuppressedBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SuppressedBy::Exception => "exception",
+            SuppressedBy::Vex => "vex",
+        }
+    }
+}
+
+/// The exception or VEX statement that suppressed a finding.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suppression {
+    pub by: SuppressedBy,
+    /// The exception's vulnerability id, or the VEX document's id.
+    pub id: String,
+    /// Where it was read: `strata.yaml:12:5`, the VEX file name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// For VEX: the justification keyword (`vulnerable_code_not_present`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Why it is acceptable, in the approver's or the VEX author's words.
+    pub justification: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<String>,
+    /// `YYYY-MM-DD`, the last day the exception applies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+}
+
+/// A VEX statement that annotates a finding without suppressing it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VexNote {
+    /// `affected`, `fixed`, `under_investigation`, or `not_affected` without a justification.
+    pub status: String,
+    /// The VEX file and document id.
+    pub source: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// An exception the policy step reports on: expired, or matching no finding.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExceptionNote {
+    pub id: String,
+    /// Where the exception is written: `FILE:LINE:COLUMN`.
+    pub source: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<String>,
+}
+
+/// The gate's verdict, when a policy or `--fail-on` was applied.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyOutcome {
+    /// True when the gate passed.
+    pub passed: bool,
+    /// The policy file, when one was read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_file: Option<String>,
+    /// The date the policy was evaluated on (`YYYY-MM-DD`): expiry and grace periods count
+    /// from it.
+    pub evaluated_on: String,
+    /// Every reason the gate failed: per-finding ones and `max` counts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failures: Vec<String>,
+    /// Exceptions past their expiry date: they no longer suppress anything.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expired_exceptions: Vec<ExceptionNote>,
+    /// Exceptions that matched no finding.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stale_exceptions: Vec<ExceptionNote>,
 }
 
 /// A FIRST EPSS score: the probability of exploitation activity in the next 30 days.
@@ -186,22 +295,32 @@ pub struct ScanReport {
     pub sbom: crate::Sbom,
     pub database: DatabaseInfo,
     /// Findings after `--severity` and `--ignore-unfixed` filters, most severe first.
+    /// Suppressed findings are included, with [`Finding::suppressed`] set.
     pub findings: Vec<Finding>,
+    /// The gate's verdict, when a policy or `--fail-on` applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<PolicyOutcome>,
 }
 
 impl ScanReport {
-    /// Finding counts per severity, most severe first, omitting zeros.
+    /// Counts of findings that are not suppressed, per severity, most severe first,
+    /// omitting zeros.
     pub fn counts(&self) -> Vec<(Severity, usize)> {
         Severity::ALL
             .iter()
             .rev()
-            .map(|s| {
-                (
-                    *s,
-                    self.findings.iter().filter(|f| f.severity == *s).count(),
-                )
-            })
+            .map(|s| (*s, self.active().filter(|f| f.severity == *s).count()))
             .filter(|(_, n)| *n > 0)
             .collect()
+    }
+
+    /// The findings that are not suppressed.
+    pub fn active(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| f.suppressed.is_none())
+    }
+
+    /// The suppressed findings.
+    pub fn suppressed(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| f.suppressed.is_some())
     }
 }

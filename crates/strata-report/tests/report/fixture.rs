@@ -263,6 +263,10 @@ fn finding(package: &Package, id: &str, severity: Severity, severity_source: &st
         known_exploited: false,
         kev_date_added: None,
         epss: None,
+        fix_published: None,
+        suppressed: None,
+        vex: None,
+        gate_failure: None,
     }
 }
 
@@ -516,5 +520,6 @@ pub fn scan_report() -> ScanReport {
             f_jinja,
             f_redirect_a,
         ],
+        policy: None,
     }
 }

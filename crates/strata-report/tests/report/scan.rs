@@ -178,6 +178,10 @@ fn random_report(rng: &mut Rng) -> ScanReport {
                     percentile: rng.chance().then_some(0.9),
                 }),
                 package,
+                fix_published: None,
+                suppressed: None,
+                vex: None,
+                gate_failure: None,
             }
         })
         .collect();
