@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod db_cmd;
+mod exceptions_cmd;
 mod output;
 mod rules_cmd;
 mod sbom_cmd;
@@ -30,6 +31,9 @@ enum Command {
     Db(db_cmd::DbCommand),
     /// Find known vulnerabilities in an image or directory, and gate on them.
     Scan(scan_cmd::ScanArgs),
+    /// Manage policy exceptions: list, add, check for expired or stale ones.
+    #[command(subcommand)]
+    Exceptions(exceptions_cmd::ExceptionsCommand),
     /// Check or list Falco-compatible rule files.
     #[command(subcommand)]
     Rules(rules_cmd::RulesCommand),
@@ -43,6 +47,7 @@ fn main() -> ExitCode {
         Command::Sbom(args) => sbom_cmd::run(&args),
         Command::Scan(args) => scan_cmd::run(&args),
         Command::Db(cmd) => db_cmd::run_db(cmd),
+        Command::Exceptions(cmd) => exceptions_cmd::run(cmd),
         Command::Rules(cmd) => rules_cmd::run_rules(cmd),
         Command::Replay(args) => rules_cmd::run_replay(args),
     };

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, anyhow};
 use strata_catalog::Cataloger;
+use strata_policy::{Date, FileKind, KevAction, Policy};
 use strata_report::{ScanFormat, write_scan};
 use strata_types::{DatabaseInfo, FixState, SCAN_SCHEMA_VERSION, ScanReport, Severity};
 use strata_vulndb::Database;
@@ -20,7 +21,8 @@ pub struct ScanArgs {
     /// `registry:HOST/REPO:TAG`, `dir:PATH`.
     pub target: String,
     /// Output format: table, json, sarif (SARIF 2.1.0 for GitHub code scanning), cyclonedx
-    /// (CycloneDX 1.6 with vulnerabilities), markdown (for pull-request comments).
+    /// (CycloneDX 1.6 with vulnerabilities), markdown (for pull-request comments), junit
+    /// (JUnit XML for CI test reports), openvex (the accepted exceptions as OpenVEX).
     #[arg(short, long, default_value = "table", env = "STRATA_FORMAT")]
     pub format: String,
     /// Write the report to FILE instead of stdout (atomically: all or nothing).
@@ -39,6 +41,29 @@ pub struct ScanArgs {
     /// Hide findings that have no fixed version yet.
     #[arg(long, env = "STRATA_IGNORE_UNFIXED")]
     pub ignore_unfixed: bool,
+    /// The policy file (default: strata.yaml at the root of a dir: target, else in the
+    /// current directory, when there is one). See docs/policy.md.
+    #[arg(long, value_name = "FILE", env = "STRATA_POLICY")]
+    pub policy: Option<PathBuf>,
+    /// Ignore strata.yaml files found by default (an explicit --policy still applies).
+    #[arg(long, env = "STRATA_NO_POLICY")]
+    pub no_policy: bool,
+    /// Exception files (`exceptions:` lists) in addition to the policy's own.
+    /// Repeatable or comma-separated.
+    #[arg(
+        long,
+        value_name = "FILE",
+        value_delimiter = ',',
+        env = "STRATA_EXCEPTIONS"
+    )]
+    pub exceptions: Vec<PathBuf>,
+    /// VEX documents (OpenVEX, CycloneDX VEX, CSAF VEX): `not_affected` with a justification
+    /// suppresses a finding. Repeatable or comma-separated.
+    #[arg(long, value_name = "FILE", num_args = 1.., value_delimiter = ',', env = "STRATA_VEX")]
+    pub vex: Vec<PathBuf>,
+    /// The date the policy is evaluated on (YYYY-MM-DD), for tests and replays.
+    #[arg(long, value_name = "DATE", env = "STRATA_NOW", hide = true)]
+    pub now: Option<String>,
     /// The vulnerability database directory (default: $STRATA_DB_DIR, else
     /// $XDG_CACHE_HOME/strata/db).
     #[arg(long, value_name = "DIR", env = "STRATA_DB_DIR")]
@@ -87,6 +112,14 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
     if let Some(warning) = stale_database_warning(&status, args.db_max_age) {
         eprintln!("warning: {warning}");
     }
+    // Read VEX before the image: a bad document fails fast, like a missing database.
+    let vex = args
+        .vex
+        .iter()
+        .map(|p| strata_policy::load_vex(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let policy = load_policy(args, fail_on, !vex.is_empty())?;
+    let today = today(args.now.as_deref())?;
 
     let sbom = match args.target.strip_prefix("sbom:") {
         Some(file) => crate::sbom_cmd::sbom_from_file(&args.target, file)?,
@@ -119,25 +152,125 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
         findings,
         policy: None,
     };
+    let mut report = report;
+    let mut gate = false;
+    if let Some((policy, g)) = &policy {
+        gate = *g;
+        let ctx = strata_policy::Context::for_report(&report, today);
+        report.policy = Some(strata_policy::evaluate(&mut report, policy, &vex, &ctx));
+    }
     let mut out = Output::open(args.output.as_deref())?;
     let color = out.is_terminal();
     write_scan(&report, format, color, out.writer())?;
     out.finish()?;
 
-    if let Some(threshold) = fail_on {
-        let failing = report
+    let Some(outcome) = &report.policy else {
+        return Ok(ExitCode::SUCCESS);
+    };
+    for e in &outcome.expired_exceptions {
+        eprintln!(
+            "warning: exception for {} ({}) expired on {}; it no longer suppresses anything",
+            e.id,
+            e.source,
+            e.expires.as_deref().unwrap_or("?")
+        );
+    }
+    for e in &outcome.stale_exceptions {
+        eprintln!(
+            "warning: exception for {} ({}) matches no finding (stale); remove it",
+            e.id, e.source
+        );
+    }
+    if gate && !outcome.passed {
+        let failing: Vec<_> = report
             .findings
             .iter()
-            .filter(|f| f.severity >= threshold)
-            .count();
-        if failing > 0 {
+            .filter_map(|f| f.gate_failure.as_ref().map(|r| (f, r)))
+            .collect();
+        eprintln!(
+            "gate failed: {} finding(s) fail the policy{}",
+            failing.len(),
+            match (&outcome.policy_file, fail_on) {
+                (_, Some(t)) => format!(" (--fail-on {t})"),
+                (Some(file), None) => format!(" ({file})"),
+                (None, None) => String::new(),
+            }
+        );
+        for (f, reason) in failing.iter().take(50) {
             eprintln!(
-                "gate failed: {failing} finding(s) at or above {threshold} (--fail-on {threshold})"
+                "  {} in {} {}: {reason}",
+                f.id, f.package.name, f.installed_version
             );
-            return Ok(ExitCode::from(args.exit_code));
         }
+        if failing.len() > 50 {
+            eprintln!("  ... and {} more (see --format json)", failing.len() - 50);
+        }
+        for reason in &outcome.failures {
+            eprintln!("  {reason}");
+        }
+        return Ok(ExitCode::from(args.exit_code));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The clock: `--now`/`STRATA_NOW` when given (tests, replays), else today in UTC.
+pub fn today(now: Option<&str>) -> Result<Date> {
+    match now {
+        Some(s) => Date::parse(s)
+            .ok_or_else(|| anyhow!("--now/STRATA_NOW {s:?} is not a date (YYYY-MM-DD)")),
+        None => Ok(Date::today()),
+    }
+}
+
+/// The policy file to use: `--policy`, else `strata.yaml` at the root of a `dir:` target,
+/// else in the current directory.
+fn find_policy(args: &ScanArgs) -> Option<PathBuf> {
+    if let Some(p) = &args.policy {
+        return Some(p.clone());
+    }
+    if args.no_policy {
+        return None;
+    }
+    let mut candidates = Vec::new();
+    if let Some(dir) = args.target.strip_prefix("dir:") {
+        candidates.push(PathBuf::from(dir).join("strata.yaml"));
+    }
+    candidates.push(PathBuf::from("strata.yaml"));
+    candidates.into_iter().find(|p| p.is_file())
+}
+
+/// Reads the policy and exception files. `None` when there is nothing to apply; the
+/// flag is true when there is a gate (a policy or --fail-on) that decides the exit code.
+fn load_policy(
+    args: &ScanArgs,
+    fail_on: Option<Severity>,
+    has_vex: bool,
+) -> Result<Option<(Policy, bool)>> {
+    let policy_file = find_policy(args);
+    if policy_file.is_none() && args.exceptions.is_empty() && !has_vex && fail_on.is_none() {
+        return Ok(None);
+    }
+    let mut policy = match &policy_file {
+        Some(path) => strata_policy::load(path, FileKind::Policy)?,
+        // Without a policy file, known-exploited findings fail only under --fail-on.
+        None => Policy {
+            kev: if fail_on.is_some() {
+                KevAction::Fail
+            } else {
+                KevAction::Ignore
+            },
+            ..Policy::default()
+        },
+    };
+    for path in &args.exceptions {
+        let more = strata_policy::load(path, FileKind::Exceptions)?;
+        policy.exceptions.extend(more.exceptions);
+    }
+    if let Some(t) = fail_on {
+        policy.defaults.fail_on = Some(t);
+    }
+    let gate = policy_file.is_some() || fail_on.is_some();
+    Ok(Some((policy, gate)))
 }
 
 /// The staleness warning, when the database was built more than `max_days` days ago.

@@ -38,13 +38,6 @@ fn note(e: &Exception) -> ExceptionNote {
     }
 }
 
-fn describe(f: &Finding) -> String {
-    format!(
-        "{} in {} {} ({})",
-        f.id, f.package.name, f.installed_version, f.severity
-    )
-}
-
 /// Sets each finding's `suppressed`, `vex` and `gate_failure`, and returns the verdict.
 /// Suppressed findings stay in the report.
 pub fn evaluate(
@@ -96,7 +89,6 @@ pub fn evaluate(
                 ),
                 None => reason,
             };
-            failures.push(format!("{}: {reason}", describe(f)));
             f.gate_failure = Some(reason);
         }
     }
@@ -124,8 +116,9 @@ pub fn evaluate(
         .filter(|(e, used)| !**used && !e.is_expired(ctx.today))
         .map(|(e, _)| note(e))
         .collect();
+    let any_failing = report.findings.iter().any(|f| f.gate_failure.is_some());
     PolicyOutcome {
-        passed: failures.is_empty(),
+        passed: failures.is_empty() && !any_failing,
         policy_file: policy.file.clone(),
         evaluated_on: ctx.today.to_string(),
         failures,

@@ -9,7 +9,9 @@
 //!
 //! Scan printers take a [`strata_types::ScanReport`] and write one of the formats in
 //! [`ScanFormat`]: a table, strata JSON, SARIF 2.1.0, CycloneDX 1.6 with vulnerabilities,
-//! or Markdown for pull-request comments (see [`write_scan`]).
+//! Markdown for pull-request comments, JUnit XML, or OpenVEX for the accepted exceptions
+//! (see [`write_scan`]). Suppressed findings are kept wherever the format can say why
+//! (JSON, SARIF `suppressions`, JUnit `skipped`); tables count them instead.
 //!
 //! Output is deterministic: packages are printed in [`strata_types::compare_packages`]
 //! order whatever order the caller left them in, and the CycloneDX serial number and the
@@ -25,8 +27,10 @@ mod cyclonedx;
 mod fuzz;
 mod ids;
 mod json;
+mod junit;
 pub mod license;
 mod markdown;
+mod openvex;
 mod sarif;
 pub mod sbom_in;
 mod scan;
@@ -38,7 +42,9 @@ pub use cyclonedx::{write_cyclonedx, write_cyclonedx_with};
 pub use fuzz::{fuzz_license_expression, fuzz_sbom_printers};
 pub use ids::{IdMode, content_uuid};
 pub use json::write_json;
+pub use junit::write_scan_junit;
 pub use markdown::{MARKDOWN_MAX_ROWS, write_scan_markdown, write_scan_markdown_with};
+pub use openvex::write_scan_openvex;
 pub use sarif::write_scan_sarif;
 pub use scan::{ScanFormat, write_scan, write_scan_table};
 pub use scan_cyclonedx::write_scan_cyclonedx;

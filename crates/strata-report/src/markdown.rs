@@ -6,7 +6,7 @@ use std::io::Write;
 use strata_types::{ScanReport, Severity};
 
 use crate::ReportError;
-use crate::scan::{advisory_url, fix_text, is_plain_url, sorted_findings};
+use crate::scan::{advisory_url, fix_text, is_plain_url, policy_lines, sorted_active};
 
 /// Most table rows written. GitHub rejects comments over 65,536 characters; 500 rows of
 /// typical length stay well under that, and nobody reads further in a comment anyway.
@@ -83,7 +83,7 @@ pub fn write_scan_markdown_with(
     let sbom = &report.sbom;
     let mut s = String::new();
     let _ = writeln!(s, "## strata scan: {}\n", escape(&sbom.target.reference));
-    let findings = sorted_findings(report);
+    let findings = sorted_active(report);
     let packages = sbom.packages.len();
     let plural = |n: usize, one: &str, many: &str| {
         if n == 1 {
@@ -118,6 +118,13 @@ pub fn write_scan_markdown_with(
             affected,
             plural(packages, "package", "packages"),
         );
+    }
+    let policy = policy_lines(report);
+    if !policy.is_empty() {
+        s.push('\n');
+        for l in &policy {
+            let _ = writeln!(s, "- {}", escape(l.trim_start()));
+        }
     }
     let _ = writeln!(
         s,

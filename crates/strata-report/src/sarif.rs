@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use serde::Serialize;
-use strata_types::{Finding, FixState, ScanReport, Severity};
+use strata_types::{Finding, FixState, ScanReport, Severity, SuppressedBy};
 use uuid::Uuid;
 
 use crate::ids::strata_namespace;
@@ -103,7 +103,41 @@ struct SarifResult {
     message: Text,
     locations: Vec<Location>,
     partial_fingerprints: BTreeMap<&'static str, String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    suppressions: Vec<SarifSuppression>,
     properties: ResultProperties,
+}
+
+/// A suppressed finding stays a result; code scanning shows it as dismissed with why.
+#[derive(Serialize)]
+struct SarifSuppression {
+    kind: &'static str,
+    status: &'static str,
+    justification: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    location: Option<SuppressionLocation>,
+    properties: SuppressionProperties,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SuppressionLocation {
+    physical_location: PhysicalLocation,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SuppressionProperties {
+    by: &'static str,
+    id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    approved_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ticket: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -136,6 +170,10 @@ struct ResultProperties {
     fixed_versions: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     aliases: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gate_failure: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vex_status: Option<String>,
 }
 
 /// The SARIF level GitHub uses to rank results when it does not read
@@ -207,6 +245,51 @@ fn artifact_uri(f: &Finding, report: &ScanReport) -> String {
             percent_encode(if t.is_empty() { "." } else { t })
         }
     }
+}
+
+/// The SARIF `suppressions` of a finding: `external` (the exception or VEX file lives
+/// outside the scanned code), `accepted`, with the justification and its source.
+fn suppressions(f: &Finding) -> Vec<SarifSuppression> {
+    let Some(s) = &f.suppressed else {
+        return Vec::new();
+    };
+    let file = s
+        .source
+        .as_deref()
+        .and_then(|src| src.split(':').next())
+        .filter(|p| !p.is_empty());
+    let justification = match (s.by, &s.reason) {
+        (SuppressedBy::Vex, Some(r)) => format!("VEX {}: {r}: {}", s.id, s.justification),
+        (SuppressedBy::Vex, None) => format!("VEX {}: {}", s.id, s.justification),
+        (SuppressedBy::Exception, _) => format!(
+            "Exception for {} approved by {} ({}), expires {}: {}",
+            s.id,
+            s.approved_by.as_deref().unwrap_or("?"),
+            s.ticket.as_deref().unwrap_or("no ticket"),
+            s.expires.as_deref().unwrap_or("never"),
+            s.justification
+        ),
+    };
+    vec![SarifSuppression {
+        kind: "external",
+        status: "accepted",
+        justification,
+        location: file.map(|p| SuppressionLocation {
+            physical_location: PhysicalLocation {
+                artifact_location: ArtifactLocation {
+                    uri: percent_encode(p.trim_start_matches('/')),
+                },
+            },
+        }),
+        properties: SuppressionProperties {
+            by: s.by.as_str(),
+            id: s.id.clone(),
+            reason: s.reason.clone(),
+            approved_by: s.approved_by.clone(),
+            ticket: s.ticket.clone(),
+            expires: s.expires.clone(),
+        },
+    }]
 }
 
 fn message(f: &Finding) -> String {
@@ -350,6 +433,7 @@ pub fn write_scan_sarif(report: &ScanReport, out: &mut dyn Write) -> Result<(), 
                 },
             }],
             partial_fingerprints: BTreeMap::from([(FINGERPRINT_KEY, fingerprint(f))]),
+            suppressions: suppressions(f),
             properties: ResultProperties {
                 purl: f.package.purl.clone(),
                 package_type: f.package.package_type.as_str(),
@@ -358,6 +442,8 @@ pub fn write_scan_sarif(report: &ScanReport, out: &mut dyn Write) -> Result<(), 
                 fix_state: f.fix_state,
                 fixed_versions: f.fixed_versions.clone(),
                 aliases: f.aliases.clone(),
+                gate_failure: f.gate_failure.clone(),
+                vex_status: f.vex.as_ref().map(|v| v.status.clone()),
             },
         })
         .collect();

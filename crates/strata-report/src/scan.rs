@@ -23,16 +23,22 @@ pub enum ScanFormat {
     CycloneDx,
     /// GitHub-flavoured Markdown, for pull-request comments.
     Markdown,
+    /// JUnit XML: a test case per finding, failures for those that fail the gate.
+    Junit,
+    /// OpenVEX 0.2.0: the accepted exceptions as VEX statements.
+    OpenVex,
 }
 
 impl ScanFormat {
     /// Every format, in the order the command line lists them.
-    pub const ALL: [ScanFormat; 5] = [
+    pub const ALL: [ScanFormat; 7] = [
         ScanFormat::Table,
         ScanFormat::Json,
         ScanFormat::Sarif,
         ScanFormat::CycloneDx,
         ScanFormat::Markdown,
+        ScanFormat::Junit,
+        ScanFormat::OpenVex,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -42,6 +48,8 @@ impl ScanFormat {
             ScanFormat::Sarif => "sarif",
             ScanFormat::CycloneDx => "cyclonedx",
             ScanFormat::Markdown => "markdown",
+            ScanFormat::Junit => "junit",
+            ScanFormat::OpenVex => "openvex",
         }
     }
 
@@ -66,7 +74,7 @@ impl FromStr for ScanFormat {
             .find(|f| f.as_str() == s)
             .ok_or_else(|| ReportError::UnknownFormat {
                 given: s.to_owned(),
-                expected: "table, json, sarif, cyclonedx, markdown",
+                expected: "table, json, sarif, cyclonedx, markdown, junit, openvex",
             })
     }
 }
@@ -84,6 +92,8 @@ pub fn write_scan(
         ScanFormat::Sarif => write_scan_sarif(report, out),
         ScanFormat::CycloneDx => write_scan_cyclonedx(report, out),
         ScanFormat::Markdown => write_scan_markdown(report, out),
+        ScanFormat::Junit => crate::junit::write_scan_junit(report, out),
+        ScanFormat::OpenVex => crate::openvex::write_scan_openvex(report, out),
     }
 }
 
@@ -99,6 +109,72 @@ pub(crate) fn sorted_findings(report: &ScanReport) -> Vec<&Finding> {
             .then_with(|| a.installed_version.cmp(&b.installed_version))
     });
     v
+}
+
+/// The findings that are not suppressed, in [`sorted_findings`] order: what tables list.
+pub(crate) fn sorted_active(report: &ScanReport) -> Vec<&Finding> {
+    let mut v = sorted_findings(report);
+    v.retain(|f| f.suppressed.is_none());
+    v
+}
+
+/// Plain-text lines about the policy step: suppressed counts, the gate's verdict and
+/// reasons, expired and stale exceptions. Empty when no policy, exception or VEX applied.
+pub(crate) fn policy_lines(report: &ScanReport) -> Vec<String> {
+    let mut lines = Vec::new();
+    let (mut by_exception, mut by_vex) = (0usize, 0usize);
+    for f in report.suppressed() {
+        match f.suppressed.as_ref().map(|s| s.by) {
+            Some(strata_types::SuppressedBy::Exception) => by_exception += 1,
+            _ => by_vex += 1,
+        }
+    }
+    if by_exception + by_vex > 0 {
+        lines.push(format!(
+            "{} suppressed ({by_exception} by exception, {by_vex} by VEX); see --format json or sarif for each reason",
+            by_exception + by_vex
+        ));
+    }
+    let Some(p) = &report.policy else {
+        return lines;
+    };
+    let failing: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.gate_failure.is_some())
+        .collect();
+    if p.passed {
+        lines.push(format!("gate passed (evaluated on {})", p.evaluated_on));
+    } else {
+        lines.push(format!(
+            "gate failed: {} finding(s) fail the policy{} (evaluated on {})",
+            failing.len(),
+            if p.failures.is_empty() {
+                String::new()
+            } else {
+                format!(", {} limit(s) exceeded", p.failures.len())
+            },
+            p.evaluated_on
+        ));
+    }
+    for f in p.failures.iter() {
+        lines.push(format!("  {f}"));
+    }
+    for e in &p.expired_exceptions {
+        lines.push(format!(
+            "expired exception: {} ({}) expired on {}; it no longer suppresses anything",
+            e.id,
+            e.source,
+            e.expires.as_deref().unwrap_or("?")
+        ));
+    }
+    for e in &p.stale_exceptions {
+        lines.push(format!(
+            "stale exception: {} ({}) matches no finding",
+            e.id, e.source
+        ));
+    }
+    lines
 }
 
 /// The highest CVSS base score among the finding's ratings, preferring newer CVSS
@@ -226,14 +302,18 @@ pub fn write_scan_table(
         sbom.target.kind.as_str(),
         clean(&distro),
         sbom.packages.len(),
-        report.findings.len(),
+        report.active().count(),
         if counts.is_empty() {
             String::new()
         } else {
             format!(" ({})", counts.join(", "))
         }
     );
-    if report.findings.is_empty() {
+    let policy = policy_lines(report);
+    if report.active().next().is_none() {
+        for l in &policy {
+            let _ = writeln!(s, "{}", clean_line(l));
+        }
         out.write_all(s.as_bytes())?;
         return Ok(());
     }
@@ -250,7 +330,7 @@ pub fn write_scan_table(
     .to_vec();
     // Group: findings sorted most severe first; keep each package's findings together in
     // the order its worst finding appears.
-    let findings = sorted_findings(report);
+    let findings = sorted_active(report);
     let mut order: Vec<(&str, &str, &str)> = Vec::new();
     for f in &findings {
         let key = (
@@ -329,6 +409,25 @@ pub fn write_scan_table(
         };
         push_row(&mut s, &cells, &widths, b, r);
     }
+    if !policy.is_empty() {
+        s.push('\n');
+        for l in &policy {
+            let _ = writeln!(s, "{}", clean_line(l));
+        }
+    }
     out.write_all(s.as_bytes())?;
     Ok(())
+}
+
+/// Control characters from outside (ids, file names) escaped, without the cell limit.
+fn clean_line(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
 }

@@ -252,7 +252,8 @@ pub struct PolicyOutcome {
     /// The date the policy was evaluated on (`YYYY-MM-DD`): expiry and grace periods count
     /// from it.
     pub evaluated_on: String,
-    /// Every reason the gate failed: per-finding ones and `max` counts.
+    /// Reasons the gate failed that belong to no single finding (`max` counts); each
+    /// failing finding carries its own reason in [`Finding::gate_failure`].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub failures: Vec<String>,
     /// Exceptions past their expiry date: they no longer suppress anything.

@@ -11,6 +11,7 @@ mod formats;
 mod lang_images;
 mod os_images;
 mod platforms;
+mod policy;
 mod rules;
 mod scan_cli;
 mod scan_formats;
