@@ -627,8 +627,8 @@ fn fold(s: &str, ty: &str) -> String {
 }
 
 /// True when the VEX product purl names the finding's package (and version, when it
-/// gives one). Qualifiers (arch, distro) are not compared: the statement is about the
-/// package version.
+/// gives one). Of the qualifiers only `arch` is compared, when both purls have one: a
+/// statement about a source package (`arch=src`) says nothing about its binaries.
 pub fn product_matches(product: &str, f: &Finding) -> bool {
     let (Ok(p), Ok(ours)) = (Purl::parse(product), Purl::parse(&f.package.purl)) else {
         return false;
@@ -636,6 +636,11 @@ pub fn product_matches(product: &str, f: &Finding) -> bool {
     if p.ty != ours.ty
         || fold(&p.name, &p.ty) != fold(&ours.name, &ours.ty)
         || (!p.namespace.is_empty() && !p.namespace.eq_ignore_ascii_case(&ours.namespace))
+    {
+        return false;
+    }
+    if let (Some(a), Some(b)) = (p.qualifier("arch"), ours.qualifier("arch"))
+        && !a.eq_ignore_ascii_case(b)
     {
         return false;
     }

@@ -51,7 +51,7 @@ fn scan_formats_parse_and_print() {
     let err = "sarif2".parse::<ScanFormat>().unwrap_err();
     assert_eq!(
         err.to_string(),
-        "unknown format \"sarif2\"; expected one of: table, json, sarif, cyclonedx, markdown"
+        "unknown format \"sarif2\"; expected one of: table, json, sarif, cyclonedx, markdown, junit, openvex"
     );
     assert!(ScanFormat::Sarif.is_machine_readable());
     assert!(!ScanFormat::Markdown.is_machine_readable());
