@@ -20,6 +20,7 @@ cargo-fuzz = true
 libfuzzer-sys = "0.4"
 strata-catalog = { path = "../crates/strata-catalog" }
 strata-image = { path = "../crates/strata-image" }
+strata-policy = { path = "../crates/strata-policy" }
 strata-report = { path = "../crates/strata-report" }
 strata-rules = { path = "../crates/strata-rules" }
 strata-version = { path = "../crates/strata-version" }
