@@ -170,10 +170,6 @@ pub struct Finding {
     pub gate_failure: Option<String>,
 }
 
-fn is_false(b: &bool) -> bool {
-    !*b
-}
-
 /// What suppressed a finding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

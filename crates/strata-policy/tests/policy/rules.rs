@@ -21,6 +21,7 @@ fn pkg(ty: PackageType, name: &str, version: &str, purl: &str, path: &str) -> Pa
             layer_diff_id: None,
         }],
         rpm: None,
+        dev: false,
     }
 }
 
@@ -39,6 +40,8 @@ fn finding(id: &str, sev: Severity, fix: FixState, package: Package) -> Finding 
         summary: None,
         references: vec![],
         known_exploited: false,
+        kev_date_added: None,
+        epss: None,
         fix_published: Some("2026-01-01T00:00:00Z".into()),
         suppressed: None,
         vex: None,
