@@ -271,8 +271,9 @@ pub struct Epss {
 }
 
 /// The version of the scan JSON schema. Minor versions only add optional fields
-/// (1.1: `known_exploited`, `kev_date_added`, `epss`).
-pub const SCAN_SCHEMA_VERSION: &str = "1.1";
+/// (1.1: `known_exploited`, `kev_date_added`, `epss`; 1.2: `fix_published`, `suppressed`,
+/// `vex`, `gate_failure` and the report's `policy`). See docs/scan-json.md.
+pub const SCAN_SCHEMA_VERSION: &str = "1.2";
 
 /// Which vulnerability database a scan used.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -286,7 +287,7 @@ pub struct DatabaseInfo {
 /// The result of `strata scan`: the scanned target's SBOM and the findings in it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ScanReport {
-    /// `"1.1"` for documents written by this version ([`SCAN_SCHEMA_VERSION`]).
+    /// `"1.2"` for documents written by this version ([`SCAN_SCHEMA_VERSION`]).
     pub schema_version: String,
     /// The scanned target, its distribution and packages, as `strata sbom` reports them.
     pub sbom: crate::Sbom,
