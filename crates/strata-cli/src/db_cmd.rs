@@ -143,7 +143,17 @@ pub fn run_db(cmd: DbCommand) -> Result<ExitCode> {
             if !ecosystems.is_empty() {
                 opts.ecosystems = ecosystems;
             }
-            let report = update::update(&dir, &opts, None)?;
+            let mut line = ProgressLine::on_terminal();
+            let mut show = |p: update::UpdateProgress<'_>| line.update(&p);
+            let progress: Option<&mut dyn FnMut(update::UpdateProgress<'_>)> =
+                if ProgressLine::wanted() {
+                    Some(&mut show)
+                } else {
+                    None
+                };
+            let report = update::update(&dir, &opts, progress);
+            ProgressLine::clear();
+            let report = report?;
             let mut out = std::io::stdout().lock();
             let mut failed = 0;
             if offline {
@@ -283,4 +293,65 @@ fn print_status(out: &mut impl Write, s: &Status) -> Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// One line of progress on stderr, rewritten in place; only when stderr is a terminal,
+/// so that logs and machine-readable output never see it.
+struct ProgressLine {
+    last: String,
+}
+
+impl ProgressLine {
+    fn wanted() -> bool {
+        use std::io::IsTerminal;
+        std::io::stderr().is_terminal()
+    }
+
+    fn on_terminal() -> Self {
+        ProgressLine {
+            last: String::new(),
+        }
+    }
+
+    fn update(&mut self, p: &update::UpdateProgress<'_>) {
+        let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
+        let text = match *p {
+            update::UpdateProgress::Downloading {
+                ecosystem,
+                bytes,
+                total: Some(total),
+            } if total > 0 => {
+                let width = 30usize;
+                let done =
+                    usize::try_from(bytes.min(total) * width as u64 / total).unwrap_or(width);
+                format!(
+                    "{ecosystem:<16} [{}{}] {:6.1}/{:.1} MiB",
+                    "#".repeat(done),
+                    " ".repeat(width - done),
+                    mib(bytes),
+                    mib(total)
+                )
+            }
+            update::UpdateProgress::Downloading {
+                ecosystem, bytes, ..
+            } => format!("{ecosystem:<16} {:6.1} MiB", mib(bytes)),
+            update::UpdateProgress::Import(strata_vulndb::Progress::Batch { records }) => {
+                format!("importing: {records} records")
+            }
+            update::UpdateProgress::Import(strata_vulndb::Progress::Built { generation }) => {
+                format!("generation {generation} built")
+            }
+            update::UpdateProgress::Import(_) => return,
+        };
+        if text != self.last {
+            eprint!("\r\x1b[K{text}");
+            self.last = text;
+        }
+    }
+
+    fn clear() {
+        if Self::wanted() {
+            eprint!("\r\x1b[K");
+        }
+    }
 }

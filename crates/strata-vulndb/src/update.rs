@@ -130,7 +130,7 @@ pub fn downloads_dir(db_dir: &Path) -> PathBuf {
 pub fn update(
     dir: &Path,
     opts: &UpdateOptions,
-    progress: Option<&mut dyn FnMut(Progress)>,
+    mut progress: Option<&mut dyn FnMut(UpdateProgress<'_>)>,
 ) -> Result<UpdateReport> {
     let downloads = downloads_dir(dir);
     std::fs::create_dir_all(&downloads).map_err(|e| Error::io(&downloads, e))?;
@@ -143,7 +143,16 @@ pub fn update(
     } else {
         let agent = agent(opts);
         for e in &opts.ecosystems {
-            let outcome = fetch_one(&agent, &downloads, &opts.base_url, e);
+            let mut on_bytes = |bytes: u64, total: Option<u64>| {
+                if let Some(p) = progress.as_mut() {
+                    p(UpdateProgress::Downloading {
+                        ecosystem: e,
+                        bytes,
+                        total,
+                    });
+                }
+            };
+            let outcome = fetch_one(&agent, &downloads, &opts.base_url, e, &mut on_bytes);
             changed |= matches!(outcome, Fetch::Downloaded { .. });
             fetched.push((e.clone(), outcome));
         }
@@ -194,12 +203,17 @@ pub fn update(
             }
         });
     }
+    let mut on_import = |p: Progress| {
+        if let Some(f) = progress.as_mut() {
+            f(UpdateProgress::Import(p));
+        }
+    };
     let report = Database::import(
         dir,
         &archives,
         ImportOptions {
             fresh: false,
-            progress,
+            progress: Some(&mut on_import),
         },
     )?;
     Ok(UpdateReport {
@@ -227,7 +241,48 @@ fn agent(opts: &UpdateOptions) -> ureq::Agent {
     ureq::Agent::new_with_config(config)
 }
 
-fn fetch_one(agent: &ureq::Agent, downloads: &Path, base: &str, ecosystem: &str) -> Fetch {
+/// What [`update`] is doing, for a progress display.
+#[derive(Debug, Clone, Copy)]
+pub enum UpdateProgress<'a> {
+    /// Bytes of one archive received so far, and its length when the server said.
+    Downloading {
+        ecosystem: &'a str,
+        bytes: u64,
+        total: Option<u64>,
+    },
+    /// The import of what was downloaded.
+    Import(Progress),
+}
+
+/// A reader that reports how much has passed through it, every `STEP` bytes.
+struct Counting<'a, R> {
+    inner: R,
+    bytes: u64,
+    reported: u64,
+    total: Option<u64>,
+    report: &'a mut dyn FnMut(u64, Option<u64>),
+}
+
+impl<R: std::io::Read> std::io::Read for Counting<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        const STEP: u64 = 256 << 10;
+        let n = self.inner.read(buf)?;
+        self.bytes += n as u64;
+        if n == 0 || self.bytes - self.reported >= STEP {
+            self.reported = self.bytes;
+            (self.report)(self.bytes, self.total);
+        }
+        Ok(n)
+    }
+}
+
+fn fetch_one(
+    agent: &ureq::Agent,
+    downloads: &Path,
+    base: &str,
+    ecosystem: &str,
+    on_bytes: &mut dyn FnMut(u64, Option<u64>),
+) -> Fetch {
     let url = url_for(base, ecosystem);
     let stem = file_stem(ecosystem);
     let zip_path = downloads.join(format!("{stem}.zip"));
@@ -272,10 +327,17 @@ fn fetch_one(agent: &ureq::Agent, downloads: &Path, base: &str, ecosystem: &str)
         etag: header("etag"),
         last_modified: header("last-modified"),
     };
+    let total = header("content-length").and_then(|v| v.parse::<u64>().ok());
     let tmp = downloads.join(format!(".{stem}.zip.part"));
     let result = (|| -> std::io::Result<u64> {
         let mut out = File::create(&tmp)?;
-        let mut reader = resp.into_body().into_reader().take(MAX_ARCHIVE_BYTES + 1);
+        let mut reader = Counting {
+            inner: resp.into_body().into_reader().take(MAX_ARCHIVE_BYTES + 1),
+            bytes: 0,
+            reported: 0,
+            total,
+            report: on_bytes,
+        };
         let n = std::io::copy(&mut reader, &mut out)?;
         if n > MAX_ARCHIVE_BYTES {
             return Err(std::io::Error::other(format!(

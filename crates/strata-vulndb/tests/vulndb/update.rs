@@ -6,7 +6,7 @@ use std::net::TcpListener;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use strata_vulndb::update::{Fetch, UpdateOptions, update};
+use strata_vulndb::update::{Fetch, UpdateOptions, UpdateProgress, update};
 use strata_vulndb::{Database, Error};
 
 use crate::support::vulndb_data;
@@ -43,6 +43,7 @@ fn build_zip(tar_zst: &Path, out: &Path) -> usize {
 struct Seen {
     path: String,
     if_none_match: Option<String>,
+    if_modified_since: Option<String>,
 }
 
 /// Serves `/crates.io/all.zip` with ETag `"v1"` (304 when it matches) and 404 for the
@@ -62,20 +63,24 @@ fn serve(body: Vec<u8>, max: usize) -> (String, Arc<Mutex<Vec<Seen>>>) {
             }
             let path = request.split_whitespace().nth(1).unwrap_or("").to_owned();
             let mut if_none_match = None;
+            let mut if_modified_since = None;
             loop {
                 let mut line = String::new();
                 if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
                     break;
                 }
-                if let Some((k, v)) = line.split_once(':')
-                    && k.eq_ignore_ascii_case("if-none-match")
-                {
-                    if_none_match = Some(v.trim().to_owned());
+                if let Some((k, v)) = line.split_once(':') {
+                    if k.eq_ignore_ascii_case("if-none-match") {
+                        if_none_match = Some(v.trim().to_owned());
+                    } else if k.eq_ignore_ascii_case("if-modified-since") {
+                        if_modified_since = Some(v.trim().to_owned());
+                    }
                 }
             }
             log.lock().unwrap().push(Seen {
                 path: path.clone(),
                 if_none_match: if_none_match.clone(),
+                if_modified_since,
             });
             let head = |status: &str, len: usize| {
                 format!(
@@ -130,8 +135,29 @@ fn update_downloads_conditionally_and_imports() {
         ecosystems: vec!["crates.io".into(), "Rocky Linux".into()],
         ..UpdateOptions::default()
     };
-    let r = update(&dir, &opts, None).unwrap();
+    // With a progress display: byte counts up to the Content-Length, then the import.
+    let mut downloaded = Vec::new();
+    let mut batches = 0;
+    let mut on_progress = |p: UpdateProgress<'_>| match p {
+        UpdateProgress::Downloading {
+            ecosystem,
+            bytes,
+            total,
+        } => downloaded.push((ecosystem.to_owned(), bytes, total)),
+        UpdateProgress::Import(_) => batches += 1,
+    };
+    let r = update(&dir, &opts, Some(&mut on_progress)).unwrap();
     let size = std::fs::metadata(&zip_path).unwrap().len();
+    assert!(batches > 0);
+    assert_eq!(
+        downloaded.last(),
+        Some(&("crates.io".to_owned(), size, Some(size))),
+        "{downloaded:?}"
+    );
+    assert!(
+        downloaded.windows(2).all(|w| w[0].1 <= w[1].1),
+        "{downloaded:?}"
+    );
     assert_eq!(
         r.fetched[0],
         ("crates.io".to_owned(), Fetch::Downloaded { bytes: size })
@@ -166,19 +192,24 @@ fn update_downloads_conditionally_and_imports() {
         vec![
             Seen {
                 path: "/crates.io/all.zip".into(),
-                if_none_match: None
+                if_none_match: None,
+                if_modified_since: None
             },
             Seen {
                 path: "/Rocky%20Linux/all.zip".into(),
-                if_none_match: None
+                if_none_match: None,
+                if_modified_since: None
             },
+            // Both validators go back: ETag and Last-Modified.
             Seen {
                 path: "/crates.io/all.zip".into(),
-                if_none_match: Some("\"v1\"".into())
+                if_none_match: Some("\"v1\"".into()),
+                if_modified_since: Some("Tue, 01 Dec 2026 00:00:00 GMT".into())
             },
             Seen {
                 path: "/Rocky%20Linux/all.zip".into(),
-                if_none_match: None
+                if_none_match: None,
+                if_modified_since: None
             },
         ]
     );
