@@ -39,7 +39,79 @@ fn variants() -> Vec<ScanReport> {
     }
     let mut sbom_target = bare.clone();
     sbom_target.sbom.target = Target::new("sbom:/tmp/bom.json", TargetKind::Sbom);
-    vec![full, none, bare, sbom_target]
+    vec![full, none, bare, sbom_target, gated()]
+}
+
+/// The fixture after a policy ran: one finding suppressed by an exception, one by VEX,
+/// one annotated by VEX, one failing the gate, and expired and stale exceptions.
+fn gated() -> ScanReport {
+    use strata_types::{ExceptionNote, PolicyOutcome, SuppressedBy, Suppression, VexNote};
+    let mut r = fixture::scan_report();
+    let note = |id: &str| ExceptionNote {
+        id: id.to_owned(),
+        source: "strata.yaml:12:5".to_owned(),
+        expires: Some("2026-06-30".to_owned()),
+        approved_by: Some("sec-team@example.com".to_owned()),
+        ticket: Some("SEC-42".to_owned()),
+    };
+    if let Some(f) = r.findings.get_mut(0) {
+        f.suppressed = Some(Suppression {
+            by: SuppressedBy::Exception,
+            id: f.id.clone(),
+            source: Some("strata.yaml:12:5".to_owned()),
+            reason: None,
+            justification: "not reachable: the parser is never given untrusted input".to_owned(),
+            approved_by: Some("sec-team@example.com".to_owned()),
+            ticket: Some("SEC-42".to_owned()),
+            expires: Some("2027-01-31".to_owned()),
+        });
+    }
+    if let Some(f) = r.findings.get_mut(1) {
+        f.suppressed = Some(Suppression {
+            by: SuppressedBy::Vex,
+            id: "https://openvex.dev/docs/example/vex-1".to_owned(),
+            source: Some("vex/app.openvex.json".to_owned()),
+            reason: Some("vulnerable_code_not_in_execute_path".to_owned()),
+            justification: "the vulnerable function is not linked".to_owned(),
+            approved_by: None,
+            ticket: None,
+            expires: None,
+        });
+    }
+    if let Some(f) = r.findings.get_mut(2) {
+        f.vex = Some(VexNote {
+            status: "under_investigation".to_owned(),
+            source: "vex/app.openvex.json".to_owned(),
+            detail: Some("triage in progress".to_owned()),
+        });
+        f.gate_failure = Some("critical at or above fail_on high".to_owned());
+    }
+    r.policy = Some(PolicyOutcome {
+        passed: false,
+        policy_file: Some("strata.yaml".to_owned()),
+        evaluated_on: "2026-12-04".to_owned(),
+        failures: vec!["max: 3 high findings, at most 2 allowed".to_owned()],
+        expired_exceptions: vec![note("CVE-2020-0001")],
+        stale_exceptions: vec![note("CVE-2019-9999")],
+    });
+    r
+}
+
+#[test]
+fn sarif_marks_suppressed_findings() {
+    let doc = render_scan_json(&gated(), ScanFormat::Sarif);
+    let results = doc["runs"][0]["results"].as_array().unwrap();
+    let suppressed: Vec<&serde_json::Value> = results
+        .iter()
+        .filter(|r| r.get("suppressions").is_some())
+        .collect();
+    assert_eq!(suppressed.len(), 2, "{results:?}");
+    for r in suppressed {
+        let s = &r["suppressions"][0];
+        assert_eq!(s["kind"], "external", "{s}");
+        assert_eq!(s["status"], "accepted", "{s}");
+        assert!(s["justification"].as_str().is_some_and(|j| !j.is_empty()), "{s}");
+    }
 }
 
 #[test]
