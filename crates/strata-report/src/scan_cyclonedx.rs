@@ -68,6 +68,9 @@ struct Advisory {
 #[derive(Serialize)]
 struct Analysis {
     state: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    justification: Option<&'static str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     response: Vec<&'static str>,
     detail: String,
 }
@@ -154,6 +157,35 @@ fn ratings(f: &Finding) -> Vec<Rating> {
 }
 
 fn analysis(f: &Finding) -> Option<Analysis> {
+    // Suppressed findings say why: a VEX `not_affected` is CycloneDX's own not_affected
+    // with the matching justification; an accepted exception is a known risk left in
+    // place (exploitable, will_not_fix), with who accepted it and until when.
+    if let Some(s) = &f.suppressed {
+        let mut detail = s.justification.clone();
+        for (label, v) in [
+            ("approved by", &s.approved_by),
+            ("ticket", &s.ticket),
+            ("expires", &s.expires),
+        ] {
+            if let Some(v) = v {
+                detail.push_str(&format!("; {label} {v}"));
+            }
+        }
+        return Some(match s.by {
+            strata_types::SuppressedBy::Vex => Analysis {
+                state: "not_affected",
+                justification: s.reason.as_deref().and_then(cyclonedx_justification),
+                response: Vec::new(),
+                detail,
+            },
+            strata_types::SuppressedBy::Exception => Analysis {
+                state: "exploitable",
+                justification: None,
+                response: vec!["will_not_fix"],
+                detail: format!("accepted by exception {}: {detail}", s.id),
+            },
+        });
+    }
     // A matched finding is affected; CycloneDX calls that `exploitable` ("may be directly
     // or indirectly exploitable"). Only the no-fix states say something a recommendation
     // cannot, so only they get an analysis.
@@ -164,8 +196,42 @@ fn analysis(f: &Finding) -> Option<Analysis> {
     };
     Some(Analysis {
         state: "exploitable",
+        justification: None,
         response: vec![response],
         detail: detail.to_owned(),
+    })
+}
+
+/// OpenVEX and CSAF justifications in CycloneDX's vocabulary, where one fits.
+fn cyclonedx_justification(reason: &str) -> Option<&'static str> {
+    Some(match reason {
+        "component_not_present" | "vulnerable_code_not_present" | "code_not_present" => {
+            "code_not_present"
+        }
+        "vulnerable_code_not_in_execute_path"
+        | "vulnerable_code_cannot_be_controlled_by_adversary"
+        | "code_not_reachable" => "code_not_reachable",
+        "inline_mitigations_already_exist" | "protected_by_mitigating_control" => {
+            "protected_by_mitigating_control"
+        }
+        "requires_configuration"
+        | "requires_dependency"
+        | "requires_environment"
+        | "protected_by_compiler"
+        | "protected_at_runtime"
+        | "protected_at_perimeter" => {
+            return [
+                "requires_configuration",
+                "requires_dependency",
+                "requires_environment",
+                "protected_by_compiler",
+                "protected_at_runtime",
+                "protected_at_perimeter",
+            ]
+            .into_iter()
+            .find(|j| *j == reason);
+        }
+        _ => return None,
     })
 }
 

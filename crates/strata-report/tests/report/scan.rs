@@ -110,7 +110,10 @@ fn sarif_marks_suppressed_findings() {
         let s = &r["suppressions"][0];
         assert_eq!(s["kind"], "external", "{s}");
         assert_eq!(s["status"], "accepted", "{s}");
-        assert!(s["justification"].as_str().is_some_and(|j| !j.is_empty()), "{s}");
+        assert!(
+            s["justification"].as_str().is_some_and(|j| !j.is_empty()),
+            "{s}"
+        );
     }
 }
 
@@ -683,4 +686,38 @@ fn known_exploited_findings_are_marked_in_the_table_and_json() {
         back.findings.iter().filter(|f| f.known_exploited).count(),
         1
     );
+}
+
+#[test]
+fn cyclonedx_analysis_of_suppressed_findings() {
+    let report = gated();
+    let doc = render_scan_json(&report, ScanFormat::CycloneDx);
+    let vulns = doc["vulnerabilities"].as_array().unwrap();
+    let by_state = |state: &str| -> Vec<&serde_json::Value> {
+        vulns
+            .iter()
+            .filter(|v| v["analysis"]["state"] == state)
+            .collect()
+    };
+    let not_affected = by_state("not_affected");
+    assert_eq!(not_affected.len(), 1, "{vulns:?}");
+    assert_eq!(
+        not_affected[0]["analysis"]["justification"],
+        "code_not_reachable"
+    );
+    let accepted: Vec<_> = vulns
+        .iter()
+        .filter(|v| {
+            v["analysis"]["detail"]
+                .as_str()
+                .is_some_and(|d| d.starts_with("accepted by exception"))
+        })
+        .collect();
+    assert_eq!(accepted.len(), 1, "{vulns:?}");
+    let detail = accepted[0]["analysis"]["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("SEC-42") && detail.contains("2027-01-31"),
+        "{detail}"
+    );
+    assert_eq!(accepted[0]["analysis"]["response"][0], "will_not_fix");
 }
