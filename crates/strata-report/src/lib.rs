@@ -9,8 +9,8 @@
 //!
 //! Scan printers take a [`strata_types::ScanReport`] and write one of the formats in
 //! [`ScanFormat`]: a table, strata JSON, SARIF 2.1.0, CycloneDX 1.6 with vulnerabilities,
-//! Markdown for pull-request comments, JUnit XML, or OpenVEX for the accepted exceptions
-//! (see [`write_scan`]). Suppressed findings are kept wherever the format can say why
+//! Markdown for pull-request comments, JUnit XML, OpenVEX for the accepted exceptions, or
+//! GitLab's container-scanning report (see [`write_scan`]). Suppressed findings are kept wherever the format can say why
 //! (JSON, SARIF `suppressions`, JUnit `skipped`); tables count them instead.
 //!
 //! Output is deterministic: packages are printed in [`strata_types::compare_packages`]
@@ -25,6 +25,7 @@ use strata_types::{Package, Sbom};
 
 mod cyclonedx;
 mod fuzz;
+mod gitlab;
 mod ids;
 mod json;
 mod junit;
@@ -40,6 +41,7 @@ mod table;
 
 pub use cyclonedx::{write_cyclonedx, write_cyclonedx_with};
 pub use fuzz::{fuzz_license_expression, fuzz_sbom_printers};
+pub use gitlab::{GITLAB_SCHEMA_VERSION, write_scan_gitlab};
 pub use ids::{IdMode, content_uuid};
 pub use json::write_json;
 pub use junit::write_scan_junit;

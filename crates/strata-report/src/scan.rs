@@ -27,11 +27,13 @@ pub enum ScanFormat {
     Junit,
     /// OpenVEX 0.2.0: the accepted exceptions as VEX statements.
     OpenVex,
+    /// GitLab's container-scanning report (schema 15.2.4), for `reports: container_scanning`.
+    Gitlab,
 }
 
 impl ScanFormat {
     /// Every format, in the order the command line lists them.
-    pub const ALL: [ScanFormat; 7] = [
+    pub const ALL: [ScanFormat; 8] = [
         ScanFormat::Table,
         ScanFormat::Json,
         ScanFormat::Sarif,
@@ -39,6 +41,7 @@ impl ScanFormat {
         ScanFormat::Markdown,
         ScanFormat::Junit,
         ScanFormat::OpenVex,
+        ScanFormat::Gitlab,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -50,6 +53,7 @@ impl ScanFormat {
             ScanFormat::Markdown => "markdown",
             ScanFormat::Junit => "junit",
             ScanFormat::OpenVex => "openvex",
+            ScanFormat::Gitlab => "gitlab",
         }
     }
 
@@ -74,7 +78,7 @@ impl FromStr for ScanFormat {
             .find(|f| f.as_str() == s)
             .ok_or_else(|| ReportError::UnknownFormat {
                 given: s.to_owned(),
-                expected: "table, json, sarif, cyclonedx, markdown, junit, openvex",
+                expected: "table, json, sarif, cyclonedx, markdown, junit, openvex, gitlab",
             })
     }
 }
@@ -94,6 +98,7 @@ pub fn write_scan(
         ScanFormat::Markdown => write_scan_markdown(report, out),
         ScanFormat::Junit => crate::junit::write_scan_junit(report, out),
         ScanFormat::OpenVex => crate::openvex::write_scan_openvex(report, out),
+        ScanFormat::Gitlab => crate::gitlab::write_scan_gitlab(report, out),
     }
 }
 

@@ -1,5 +1,6 @@
 //! Integration tests for strata-report: snapshots of every format, validation against the
-//! official CycloneDX 1.6, SPDX 2.3 and SARIF 2.1.0 JSON schemas, and structural checks.
+//! official CycloneDX 1.6, SPDX 2.3, SARIF 2.1.0 and GitLab container-scanning 15.2.4
+//! JSON schemas, and structural checks.
 #![allow(clippy::unwrap_used)]
 
 mod fixture;

@@ -12,7 +12,8 @@ use strata_types::{
 };
 
 use crate::schema::{
-    Rng, assert_valid, cyclonedx_validator, errors, random_sbom, random_string, sarif_validator,
+    Rng, assert_valid, cyclonedx_validator, errors, gitlab_validator, random_sbom, random_string,
+    sarif_validator,
 };
 use crate::{fixture, render_scan, render_scan_json};
 
@@ -126,7 +127,7 @@ fn scan_formats_parse_and_print() {
     let err = "sarif2".parse::<ScanFormat>().unwrap_err();
     assert_eq!(
         err.to_string(),
-        "unknown format \"sarif2\"; expected one of: table, json, sarif, cyclonedx, markdown, junit, openvex"
+        "unknown format \"sarif2\"; expected one of: table, json, sarif, cyclonedx, markdown, junit, openvex, gitlab"
     );
     assert!(ScanFormat::Sarif.is_machine_readable());
     assert!(!ScanFormat::Markdown.is_machine_readable());
@@ -146,6 +147,34 @@ fn scan_cyclonedx_matches_the_official_schema() {
     for report in variants() {
         assert_valid(&v, &render_scan_json(&report, ScanFormat::CycloneDx));
     }
+}
+
+#[test]
+fn gitlab_matches_the_official_schema() {
+    let v = gitlab_validator();
+    for report in variants() {
+        assert_valid(&v, &render_scan_json(&report, ScanFormat::Gitlab));
+    }
+}
+
+#[test]
+fn gitlab_schema_rejects_broken_documents() {
+    // Proves the validator really checks the vulnerabilities, not just the top level.
+    let v = gitlab_validator();
+    let good = render_scan_json(&fixture::scan_report(), ScanFormat::Gitlab);
+    assert_valid(&v, &good);
+    let mut bad = good.clone();
+    bad["vulnerabilities"][0]["severity"] = json!("Negligible");
+    assert!(!errors(&v, &bad).is_empty());
+    let mut bad = good.clone();
+    bad["vulnerabilities"][0]["location"]
+        .as_object_mut()
+        .unwrap()
+        .remove("operating_system");
+    assert!(!errors(&v, &bad).is_empty());
+    let mut bad = good;
+    bad["scan"]["start_time"] = json!("2024-05-01T12:00:00Z");
+    assert!(!errors(&v, &bad).is_empty());
 }
 
 #[test]
@@ -289,6 +318,7 @@ fn table_rows(md: &str) -> Vec<(&str, usize)> {
 fn random_reports_always_give_valid_documents() {
     let sarif = sarif_validator();
     let cdx = cyclonedx_validator();
+    let gitlab = gitlab_validator();
     let mut rng = Rng(0x5eed_0000_5ca1_0001);
     for i in 0..120 {
         let report = random_report(&mut rng);
@@ -298,6 +328,9 @@ fn random_reports_always_give_valid_documents() {
         let c = render_scan_json(&report, ScanFormat::CycloneDx);
         let errs = errors(&cdx, &c);
         assert!(errs.is_empty(), "case {i}: {errs:?}\n{c:#}");
+        let g = render_scan_json(&report, ScanFormat::Gitlab);
+        let errs = errors(&gitlab, &g);
+        assert!(errs.is_empty(), "case {i}: {errs:?}\n{g:#}");
         let refs: Vec<&str> = c["vulnerabilities"]
             .as_array()
             .map(|v| v.iter().map(|x| x["bom-ref"].as_str().unwrap()).collect())
@@ -720,4 +753,150 @@ fn cyclonedx_analysis_of_suppressed_findings() {
         "{detail}"
     );
     assert_eq!(accepted[0]["analysis"]["response"][0], "will_not_fix");
+}
+
+fn gitlab_vulns(report: &ScanReport) -> Vec<Value> {
+    let doc = render_scan_json(report, ScanFormat::Gitlab);
+    assert_eq!(doc["version"], strata_report::GITLAB_SCHEMA_VERSION);
+    doc["vulnerabilities"].as_array().unwrap().clone()
+}
+
+fn gitlab_vuln<'a>(vulns: &'a [Value], name: &str) -> &'a Value {
+    vulns
+        .iter()
+        .find(|v| v["name"] == name)
+        .unwrap_or_else(|| panic!("no vulnerability named {name}"))
+}
+
+#[test]
+fn gitlab_severities_identifiers_and_solutions() {
+    let report = fixture::scan_report();
+    let doc = render_scan_json(&report, ScanFormat::Gitlab);
+    assert_eq!(doc["scan"]["type"], "container_scanning");
+    assert_eq!(doc["scan"]["status"], "success");
+    assert_eq!(doc["scan"]["scanner"]["id"], "strata");
+    assert_eq!(doc["scan"]["analyzer"]["vendor"]["name"], "strata");
+    let created = &report.sbom.created[..19];
+    assert_eq!(doc["scan"]["start_time"], created);
+    assert_eq!(doc["scan"]["end_time"], created);
+    assert!(doc["scan"].get("messages").is_none());
+
+    let vulns = gitlab_vulns(&report);
+    assert_eq!(vulns.len(), report.findings.len());
+    let ids: HashSet<&str> = vulns.iter().map(|v| v["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), vulns.len(), "ids must be unique");
+    for id in &ids {
+        assert_eq!(uuid_version(id), Some('5'), "{id}");
+    }
+    // Most severe first, as every scan printer orders findings.
+    let order: Vec<&str> = vulns
+        .iter()
+        .map(|v| v["severity"].as_str().unwrap())
+        .collect();
+    let rank = |s: &str| {
+        ["Unknown", "Info", "Low", "Medium", "High", "Critical"]
+            .iter()
+            .position(|x| *x == s)
+    };
+    assert!(
+        order.windows(2).all(|w| rank(w[0]) >= rank(w[1])),
+        "{order:?}"
+    );
+
+    let log4j = gitlab_vuln(&vulns, "CVE-2021-44228");
+    assert_eq!(log4j["severity"], "Critical");
+    let f = report
+        .findings
+        .iter()
+        .find(|f| f.id == "CVE-2021-44228")
+        .unwrap();
+    assert_eq!(
+        log4j["solution"],
+        format!("Upgrade log4j-core to {}", f.fixed_versions.join(" or "))
+    );
+    assert_eq!(
+        log4j["identifiers"],
+        json!([
+            {"type": "cve", "name": "CVE-2021-44228", "value": "CVE-2021-44228",
+             "url": "https://nvd.nist.gov/vuln/detail/CVE-2021-44228"},
+            {"type": "ghsa", "name": "GHSA-jfh8-c2jp-5v3q", "value": "GHSA-jfh8-c2jp-5v3q",
+             "url": "https://github.com/advisories/GHSA-jfh8-c2jp-5v3q"},
+        ])
+    );
+    let loc = &log4j["location"];
+    assert_eq!(loc["dependency"]["package"]["name"], "log4j-core");
+    assert_eq!(loc["dependency"]["version"], "2.14.1");
+    assert_eq!(loc["operating_system"], "debian 12");
+    assert_eq!(loc["image"], report.sbom.target.reference.as_str());
+    assert!(!log4j["links"].as_array().unwrap().is_empty());
+
+    // Negligible is Info (no real impact), never Low; unknown stays Unknown.
+    assert_eq!(gitlab_vuln(&vulns, "CVE-2011-3374")["severity"], "Info");
+    let unknown = gitlab_vuln(&vulns, "RUSTSEC-2020-0036");
+    assert_eq!(unknown["severity"], "Unknown");
+    assert_eq!(unknown["identifiers"][0]["type"], "rustsec");
+    assert_eq!(
+        unknown["identifiers"][0]["url"],
+        "https://osv.dev/vulnerability/RUSTSEC-2020-0036"
+    );
+    assert!(unknown.get("solution").is_none(), "no fix, no solution");
+    // Won't fix: nothing to upgrade to.
+    assert!(
+        gitlab_vuln(&vulns, "CVE-2024-2511")
+            .get("solution")
+            .is_none()
+    );
+    // Only http(s) references become links.
+    let weird = gitlab_vuln(&vulns, "PYSEC-2024-0");
+    for l in weird["links"].as_array().into_iter().flatten() {
+        assert!(l["url"].as_str().unwrap().starts_with("https://"), "{l}");
+    }
+}
+
+/// The version nibble of a hyphenated UUID.
+fn uuid_version(id: &str) -> Option<char> {
+    (id.len() == 36).then(|| id.chars().nth(14)).flatten()
+}
+
+#[test]
+fn gitlab_leaves_suppressed_findings_out_and_keeps_ids_stable() {
+    let report = fixture::scan_report();
+    let before = gitlab_vulns(&report);
+    let mut suppressed = report.clone();
+    let f = suppressed
+        .findings
+        .iter_mut()
+        .find(|f| f.id == "CVE-2011-3374")
+        .unwrap();
+    f.suppressed = Some(strata_types::Suppression {
+        by: strata_types::SuppressedBy::Exception,
+        id: "CVE-2011-3374".to_owned(),
+        source: Some("strata.yaml:3:5".to_owned()),
+        reason: None,
+        justification: "apt is not used at run time".to_owned(),
+        approved_by: None,
+        ticket: None,
+        expires: None,
+    });
+    let doc = render_scan_json(&suppressed, ScanFormat::Gitlab);
+    assert_valid(&gitlab_validator(), &doc);
+    let after = doc["vulnerabilities"].as_array().unwrap();
+    assert_eq!(after.len(), before.len() - 1);
+    assert!(after.iter().all(|v| v["name"] != "CVE-2011-3374"));
+    let messages = doc["scan"]["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 1);
+    assert!(
+        messages[0]["value"]
+            .as_str()
+            .unwrap()
+            .starts_with("1 suppressed")
+    );
+    // Each remaining vulnerability keeps its id: GitLab tracks vulnerabilities by it.
+    for v in after {
+        assert!(
+            before
+                .iter()
+                .any(|b| b["id"] == v["id"] && b["name"] == v["name"])
+        );
+    }
 }

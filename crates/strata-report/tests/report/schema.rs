@@ -79,6 +79,15 @@ pub(crate) fn sarif_validator() -> Validator {
         .unwrap()
 }
 
+/// GitLab's container-scanning report schema 15.2.4 (draft-07, self-contained).
+pub(crate) fn gitlab_validator() -> Validator {
+    jsonschema::options()
+        .offline()
+        .should_validate_formats(true)
+        .build(&schema_file("container-scanning-report-format-15.2.4.json"))
+        .unwrap()
+}
+
 fn spdx_validator() -> Validator {
     jsonschema::options()
         .offline()

@@ -102,3 +102,11 @@ fn scan_markdown() {
         render_scan(&fixture::scan_report(), ScanFormat::Markdown)
     );
 }
+
+#[test]
+fn scan_gitlab() {
+    insta::assert_snapshot!(
+        "scan_gitlab",
+        render_scan(&fixture::scan_report(), ScanFormat::Gitlab)
+    );
+}
