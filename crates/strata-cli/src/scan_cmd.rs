@@ -22,7 +22,8 @@ pub struct ScanArgs {
     pub target: String,
     /// Output format: table, json, sarif (SARIF 2.1.0 for GitHub code scanning), cyclonedx
     /// (CycloneDX 1.6 with vulnerabilities), markdown (for pull-request comments), junit
-    /// (JUnit XML for CI test reports), openvex (the accepted exceptions as OpenVEX).
+    /// (JUnit XML for CI test reports), openvex (the accepted exceptions as OpenVEX), gitlab
+    /// (GitLab's container-scanning report, for `reports: container_scanning`).
     #[arg(short, long, default_value = "table", env = "STRATA_FORMAT")]
     pub format: String,
     /// Write the report to FILE instead of stdout (atomically: all or nothing).
