@@ -109,10 +109,24 @@ impl Walk<'_> {
     }
 
     fn worker(&self) -> Found {
+        /// Ends the walk for everyone if this worker unwinds mid-directory; otherwise the
+        /// others would wait for its directory forever and the panic would become a hang.
+        struct Unwinding<'a, 'b>(&'a Walk<'b>);
+        impl Drop for Unwinding<'_, '_> {
+            fn drop(&mut self) {
+                if std::thread::panicking() {
+                    self.0.failed.store(true, Ordering::Relaxed);
+                    self.0.finished(Vec::new());
+                }
+            }
+        }
         let mut found = Found::default();
         while let Some((disk, image_dir)) = self.next() {
             let mut subdirs = Vec::new();
-            let result = self.read_dir(&disk, &image_dir, &mut subdirs, &mut found);
+            let result = {
+                let _unwinding = Unwinding(self);
+                self.read_dir(&disk, &image_dir, &mut subdirs, &mut found)
+            };
             if let Err(e) = result {
                 self.fail(e);
             }
