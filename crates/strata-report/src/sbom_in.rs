@@ -84,8 +84,21 @@ pub fn read_sbom(bytes: &[u8], file: &str) -> Result<ImportedSbom, SbomReadError
         out.distro = distro_from_purls(&out.packages, file);
     }
     out.packages.sort_by(strata_types::compare_packages);
-    out.packages
-        .dedup_by(|a, b| a.key() == b.key() && a.purl == b.purl);
+    // One package listed twice (a writer that emits one entry per file): one package
+    // with every location, development-only only if every entry says so.
+    out.packages.dedup_by(|later, kept| {
+        let same = later.key() == kept.key() && later.purl == kept.purl;
+        if same {
+            for loc in later.locations.drain(..) {
+                if !kept.locations.contains(&loc) {
+                    kept.locations.push(loc);
+                }
+            }
+            kept.locations.sort();
+            kept.dev &= later.dev;
+        }
+        same
+    });
     Ok(out)
 }
 
@@ -105,8 +118,13 @@ fn read_cyclonedx(doc: &Value, file: &str) -> ImportedSbom {
         ..ImportedSbom::default()
     };
     let mut stack: Vec<(&Value, usize)> = Vec::new();
-    if let Some(c) = doc.pointer("/metadata/component") {
-        stack.push((c, 0));
+    // The described target (an image, a directory) is not a package; its children are
+    // read like the top-level components.
+    if let Some(children) = doc
+        .pointer("/metadata/component/components")
+        .and_then(Value::as_array)
+    {
+        stack.extend(children.iter().rev().map(|c| (c, 1)));
     }
     if let Some(cs) = doc.get("components").and_then(Value::as_array) {
         stack.extend(cs.iter().rev().map(|c| (c, 0)));
@@ -158,6 +176,7 @@ fn read_cyclonedx(doc: &Value, file: &str) -> ImportedSbom {
                 p.dev = dev;
                 out.packages.push(p);
             }
+            Ok(None) if describes_a_target(purl) => {}
             Ok(None) => skipped += 1,
             Err(e) => out
                 .warnings
@@ -203,6 +222,13 @@ fn read_spdx(doc: &Value, file: &str) -> ImportedSbom {
         ..ImportedSbom::default()
     };
     let mut skipped = 0usize;
+    let described: Vec<&str> = doc
+        .get("documentDescribes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
     for p in doc
         .get("packages")
         .and_then(Value::as_array)
@@ -225,7 +251,14 @@ fn read_spdx(doc: &Value, file: &str) -> ImportedSbom {
             .find(|r| r.get("referenceType").and_then(Value::as_str) == Some("purl"))
             .and_then(|r| r.get("referenceLocator").and_then(Value::as_str));
         let Some(purl) = purl else {
-            skipped += 1;
+            // The image or folder the document describes, and files, are not packages.
+            let purpose = p.get("primaryPackagePurpose").and_then(Value::as_str);
+            let id = p.get("SPDXID").and_then(Value::as_str).unwrap_or("");
+            if !matches!(purpose, Some("CONTAINER" | "FILE" | "SOURCE" | "ARCHIVE"))
+                && !described.contains(&id)
+            {
+                skipped += 1;
+            }
             continue;
         };
         let mut props = Props::new();
@@ -250,6 +283,7 @@ fn read_spdx(doc: &Value, file: &str) -> ImportedSbom {
             .collect();
         match package_from(purl, version, &props, licenses, file) {
             Ok(Some(pkg)) => out.packages.push(pkg),
+            Ok(None) if describes_a_target(purl) => {}
             Ok(None) => skipped += 1,
             Err(e) => out.warnings.push(format!("{file}: package {name:?}: {e}")),
         }
@@ -282,10 +316,18 @@ fn distro_from_purls(packages: &[Package], file: &str) -> Option<Distro> {
         .find_map(|p| {
             let purl = Purl::parse(&p.purl).ok()?;
             let q = purl.qualifier("distro")?;
-            // `debian-12`, `ubuntu-22.04`, `alpine-3.19.1`; trivy also writes `debian-12.5`.
-            let (id, version) = match q.split_once('-') {
-                Some((id, v)) if v.starts_with(|c: char| c.is_ascii_digit()) => (id, v),
-                _ => (q, ""),
+            // `debian-12`, `ubuntu-22.04`, `opensuse-leap-15.5` (the version starts after the
+            // last `-` followed by a digit); trivy's apk purls write only `3.19.1`, whose
+            // distribution is the purl namespace.
+            let split = q
+                .char_indices()
+                .filter(|&(i, c)| c == '-' && q[i + 1..].starts_with(|d: char| d.is_ascii_digit()))
+                .map(|(i, _)| i)
+                .last();
+            let (id, version) = match split {
+                Some(i) => (&q[..i], &q[i + 1..]),
+                None if q.starts_with(|d: char| d.is_ascii_digit()) => ("", q),
+                None => (q, ""),
             };
             let id = if id.is_empty() {
                 purl.namespace.as_str()
@@ -294,6 +336,11 @@ fn distro_from_purls(packages: &[Package], file: &str) -> Option<Distro> {
             };
             Some(distro(id, version, file))
         })
+}
+
+/// Purl types that name an image or a repository, not an installed package.
+fn describes_a_target(purl: &str) -> bool {
+    Purl::parse(purl).is_ok_and(|p| matches!(p.ty.as_str(), "oci" | "docker"))
 }
 
 fn package_type(purl_type: &str) -> Option<PackageType> {

@@ -60,7 +60,56 @@ fn strata_cyclonedx_and_spdx_read_back_to_the_same_packages() {
             ("debian", "12"),
             "{format:?}"
         );
+        // Only the Go module without a purl is left out; the image itself is no package.
+        assert_eq!(back.warnings.len(), 1, "{format:?}: {:?}", back.warnings);
+        assert!(back.warnings[0].contains(": 1 "), "{:?}", back.warnings);
     }
+}
+
+#[test]
+fn distro_from_purl_qualifiers_and_merged_duplicates() {
+    let doc = |purls: &[&str]| {
+        let components: Vec<serde_json::Value> = purls
+            .iter()
+            .map(|p| serde_json::json!({"type": "library", "name": "x", "version": "1", "purl": p}))
+            .collect();
+        serde_json::json!({"bomFormat": "CycloneDX", "specVersion": "1.6", "components": components})
+            .to_string()
+    };
+    for (purl, id, version) in [
+        (
+            "pkg:rpm/opensuse/x@1-1?distro=opensuse-leap-15.5",
+            "opensuse-leap",
+            "15.5",
+        ),
+        ("pkg:apk/alpine/x@1-r0?distro=3.19.1", "alpine", "3.19.1"),
+        ("pkg:deb/debian/x@1?distro=debian-12.5", "debian", "12.5"),
+        ("pkg:deb/debian/x@1?distro=sid", "sid", ""),
+    ] {
+        let back = read_sbom(doc(&[purl]).as_bytes(), "d.json").unwrap();
+        let d = back.distro.unwrap();
+        assert_eq!(
+            (d.id.as_str(), d.version_id.as_str()),
+            (id, version),
+            "{purl}"
+        );
+    }
+    // One package listed twice, once as a dev dependency: one package, both files, not dev.
+    let twice = serde_json::json!({"bomFormat": "CycloneDX", "specVersion": "1.6", "components": [
+        {"type": "library", "name": "lodash", "version": "4.17.20", "purl": "pkg:npm/lodash@4.17.20",
+         "properties": [{"name": "strata:location:path", "value": "/b/package-lock.json"},
+                        {"name": "strata:package:dev", "value": "true"}]},
+        {"type": "library", "name": "lodash", "version": "4.17.20", "purl": "pkg:npm/lodash@4.17.20",
+         "properties": [{"name": "strata:location:path", "value": "/a/package-lock.json"}]}]});
+    let back = read_sbom(twice.to_string().as_bytes(), "t.json").unwrap();
+    assert_eq!(back.packages.len(), 1);
+    let paths: Vec<&str> = back.packages[0]
+        .locations
+        .iter()
+        .map(|l| l.path.as_str())
+        .collect();
+    assert_eq!(paths, ["/a/package-lock.json", "/b/package-lock.json"]);
+    assert!(!back.packages[0].dev);
 }
 
 #[test]
