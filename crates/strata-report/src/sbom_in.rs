@@ -323,7 +323,7 @@ fn distro_from_purls(packages: &[Package], file: &str) -> Option<Distro> {
                 .char_indices()
                 .filter(|&(i, c)| c == '-' && q[i + 1..].starts_with(|d: char| d.is_ascii_digit()))
                 .map(|(i, _)| i)
-                .last();
+                .next_back();
             let (id, version) = match split {
                 Some(i) => (&q[..i], &q[i + 1..]),
                 None if q.starts_with(|d: char| d.is_ascii_digit()) => ("", q),
