@@ -1,7 +1,7 @@
 //! `dir:PATH`: a root filesystem on disk, walked without following symlinks (they are
 //! recorded, and resolved later inside the index, never on the host).
 
-use std::fs::{self, File};
+use std::fs;
 use std::io::Read;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
@@ -348,7 +348,21 @@ fn read_captured(
             path: path.to_owned(),
         });
     }
-    let file = File::open(disk).map_err(|e| io_err(disk, e))?;
+    // Non-blocking and not following links: a file swapped for a FIFO or a symlink after
+    // it was listed must neither hang the walk nor lead outside the tree.
+    let file = {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
+            .open(disk)
+    };
+    let file = match file {
+        Ok(f) => f,
+        // ELOOP: it became a symlink; treat it as changed under us.
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => return Ok(None),
+        Err(e) => return Err(io_err(disk, e)),
+    };
     let md = file.metadata().map_err(|e| io_err(disk, e))?;
     if md.dev() != listed.dev() || md.ino() != listed.ino() || !md.is_file() {
         return Ok(None);

@@ -43,7 +43,11 @@ impl Pattern {
     fn matches(&self, path: &str) -> bool {
         let path = path.trim_start_matches('/');
         let parts: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-        match_segments(&self.segments, &parts)
+        self.matches_parts(&parts)
+    }
+
+    fn matches_parts(&self, parts: &[&str]) -> bool {
+        match_segments(&self.segments, parts)
     }
 }
 
@@ -64,19 +68,25 @@ fn check_segment(seg: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether the segments match, by dynamic programming over (pattern, path) positions:
+/// O(pattern x path) whatever the number of `**`, so a deep path cannot make it slow.
 fn match_segments(pat: &[String], parts: &[&str]) -> bool {
-    match pat.split_first() {
-        None => parts.is_empty(),
-        Some((first, rest)) if first == "**" => {
-            (0..=parts.len()).any(|skip| match_segments(rest, &parts[skip..]))
+    // can[j] after row i: pattern[i..] matches parts[j..].
+    let n = parts.len();
+    let mut next = vec![false; n + 1];
+    next[n] = true;
+    for seg in pat.iter().rev() {
+        let mut row = vec![false; n + 1];
+        for j in (0..=n).rev() {
+            row[j] = if seg == "**" {
+                next[j] || (j < n && row[j + 1])
+            } else {
+                j < n && next[j + 1] && glob_segment(seg.as_bytes(), parts[j].as_bytes())
+            };
         }
-        Some((first, rest)) => match parts.split_first() {
-            Some((p, prest)) => {
-                glob_segment(first.as_bytes(), p.as_bytes()) && match_segments(rest, prest)
-            }
-            None => false,
-        },
+        next = row;
     }
+    next[0]
 }
 
 /// Glob over one segment, iterative with one backtrack point (linear in practice).
@@ -197,10 +207,9 @@ impl PathFilter {
         if self.dirs.is_empty() {
             return false;
         }
-        let trimmed = path.trim_start_matches('/');
-        trimmed
-            .match_indices('/')
-            .any(|(i, _)| self.skips_dir(&trimmed[..i]))
+        // Every folder above the file, split once.
+        let parts: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        (1..parts.len()).any(|k| self.dirs.iter().any(|p| p.matches_parts(&parts[..k])))
     }
 
     /// Identifies the filter, for caches keyed by what was captured.
@@ -267,6 +276,16 @@ mod tests {
         assert!(PathFilter::new(["/"], [""; 0]).is_err());
         assert!(PathFilter::new([""; 0], ["[]"]).is_err());
         assert!(PathFilter::new([""; 0], ["[]]x"]).is_ok());
+    }
+
+    #[test]
+    fn deep_paths_with_separated_double_stars_stay_fast() {
+        let p = f(&["**/a/**/b/**/c/**/d"], &[]);
+        let deep = format!("/{}/package.json", ["node_modules"; 2000].join("/"));
+        // Exponential matching would not finish; the table-driven match is quadratic.
+        assert!(!p.skips_file(&deep));
+        let hit = format!("/x/a/{}/b/c/y/d/f.json", ["q"; 500].join("/"));
+        assert!(p.skips_file(&hit));
     }
 
     #[test]
