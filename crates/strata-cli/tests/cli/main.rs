@@ -10,6 +10,7 @@ mod bad_input;
 mod formats;
 mod lang_images;
 mod os_images;
+mod peers;
 mod platforms;
 mod policy;
 mod rules;
