@@ -53,11 +53,11 @@ impl Pattern {
 
 /// Brackets must close, so that a typo is an error instead of a pattern that never matches.
 fn check_segment(seg: &str) -> Result<(), String> {
-    let b = seg.as_bytes();
+    let b: Vec<char> = seg.chars().collect();
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'[' {
-            match class(&b[i..], 0) {
+        if b[i] == '[' {
+            match class(&b[i..], '\0') {
                 Some((_, len)) => i += len,
                 None => return Err("unclosed '['".to_owned()),
             }
@@ -81,7 +81,12 @@ fn match_segments(pat: &[String], parts: &[&str]) -> bool {
             row[j] = if seg == "**" {
                 next[j] || (j < n && row[j + 1])
             } else {
-                j < n && next[j + 1] && glob_segment(seg.as_bytes(), parts[j].as_bytes())
+                j < n
+                    && next[j + 1]
+                    && glob_segment(
+                        &seg.chars().collect::<Vec<_>>(),
+                        &parts[j].chars().collect::<Vec<_>>(),
+                    )
             };
         }
         next = row;
@@ -90,23 +95,23 @@ fn match_segments(pat: &[String], parts: &[&str]) -> bool {
 }
 
 /// Glob over one segment, iterative with one backtrack point (linear in practice).
-fn glob_segment(pat: &[u8], text: &[u8]) -> bool {
+fn glob_segment(pat: &[char], text: &[char]) -> bool {
     let (mut p, mut t) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while t < text.len() {
         if p < pat.len() {
             match pat[p] {
-                b'*' => {
+                '*' => {
                     star = Some((p, t));
                     p += 1;
                     continue;
                 }
-                b'?' => {
+                '?' => {
                     p += 1;
                     t += 1;
                     continue;
                 }
-                b'[' => {
+                '[' => {
                     if let Some((hit, len)) = class(&pat[p..], text[t])
                         && hit
                     {
@@ -132,13 +137,13 @@ fn glob_segment(pat: &[u8], text: &[u8]) -> bool {
             None => return false,
         }
     }
-    pat[p..].iter().all(|&c| c == b'*')
+    pat[p..].iter().all(|&c| c == '*')
 }
 
 /// `[...]` at the start of `pat`: whether `c` is in it, and the class's length.
-fn class(pat: &[u8], c: u8) -> Option<(bool, usize)> {
+fn class(pat: &[char], c: char) -> Option<(bool, usize)> {
     let mut i = 1;
-    let negate = pat.get(i) == Some(&b'!');
+    let negate = pat.get(i) == Some(&'!');
     if negate {
         i += 1;
     }
@@ -146,11 +151,11 @@ fn class(pat: &[u8], c: u8) -> Option<(bool, usize)> {
     let mut first = true;
     while i < pat.len() {
         let lo = pat[i];
-        if lo == b']' && !first {
+        if lo == ']' && !first {
             return Some((hit != negate, i + 1));
         }
         first = false;
-        if pat.get(i + 1) == Some(&b'-') && pat.get(i + 2).is_some_and(|&h| h != b']') {
+        if pat.get(i + 1) == Some(&'-') && pat.get(i + 2).is_some_and(|&h| h != ']') {
             let hi = pat[i + 2];
             hit |= lo <= c && c <= hi;
             i += 3;
@@ -268,6 +273,14 @@ mod tests {
         assert!(p.skips_file("/y/b"));
         assert!(!p.skips_file("/y/a"));
         assert!(!p.skips_dir("/app"));
+    }
+
+    #[test]
+    fn wildcards_match_characters_not_bytes() {
+        let p = f(&[], &["x/caf?.txt", "y/[é]"]);
+        assert!(p.skips_file("/x/café.txt"));
+        assert!(p.skips_file("/y/é"));
+        assert!(!p.skips_file("/x/caf.txt"));
     }
 
     #[test]
