@@ -13,7 +13,7 @@ mod eval;
 pub mod glob;
 pub mod policy;
 pub mod vex;
-mod yaml;
+use strata_yaml as yaml;
 
 pub use date::Date;
 pub use eval::{Context, evaluate, gate_reason};

@@ -16,7 +16,7 @@ pub mod loader;
 pub mod output;
 pub mod replay;
 pub mod time;
-pub mod yaml;
+pub use strata_yaml as yaml;
 
 pub use engine::{Alert, CompiledRule, RuleSet, Selector};
 pub use event::Event;

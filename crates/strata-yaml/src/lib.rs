@@ -1,4 +1,6 @@
-//! A small YAML document tree with source positions, built on `saphyr-parser` events.
+//! A small YAML document tree with source positions, built on `saphyr-parser` events:
+//! the reader of Falco rule files and of policy, exception and VEX files, so that errors
+//! in either name file:line:column.
 //!
 //! Only what rule files need: scalars, sequences and mappings, each with the line and column
 //! where it starts. Anchors and aliases are resolved by copying (bounded by the node budget).
