@@ -16,6 +16,9 @@ use strata_testkit::serde_json::{self, Value};
 
 use crate::support::*;
 
+/// (canonical package name, advisory id).
+type Pair = (String, String);
+
 /// Pinned releases with advisories in the 2024-10 PyPA snapshot.
 const REQUIREMENTS: &[(&str, &str)] = &[
     ("urllib3", "1.24.1"),
@@ -116,7 +119,8 @@ fn python_findings_match_pip_audit() {
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     let report: Value = serde_json::from_str(&run.stdout).unwrap();
     let mut strata_pairs = BTreeSet::new();
-    let mut strata_fixes: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    // Per finding: its advisories and its fixed versions.
+    let mut strata_fixes: Vec<(Vec<Pair>, Vec<String>)> = Vec::new();
     for f in report["findings"].as_array().unwrap() {
         let name = canonical(f["package"]["name"].as_str().unwrap());
         let fixed: Vec<String> = f["fixed_versions"]
@@ -127,11 +131,13 @@ fn python_findings_match_pip_audit() {
                     .collect()
             })
             .unwrap_or_default();
+        let mut keys = Vec::new();
         for a in f["advisories"].as_array().unwrap() {
             let key = (name.clone(), a.as_str().unwrap().to_owned());
-            strata_fixes.insert(key.clone(), fixed.clone());
-            strata_pairs.insert(key);
+            strata_pairs.insert(key.clone());
+            keys.push(key);
         }
+        strata_fixes.push((keys, fixed));
     }
 
     let script =
@@ -181,13 +187,14 @@ fn python_findings_match_pip_audit() {
         "strata only: {only_strata:?}\npip-audit only: {only_peer:?}"
     );
     assert!(!strata_pairs.iter().any(|(n, _)| n == "idna"));
-    // strata's fix is the one of the interval holding the version: one of pip-audit's.
-    for (key, fixes) in &strata_fixes {
-        let peer = &peer_fixes[key];
+    // strata's fix is the one of the interval holding the version: one of the fixes
+    // pip-audit lists for the finding's advisories.
+    for (keys, fixes) in &strata_fixes {
+        let peer: BTreeSet<&String> = keys.iter().flat_map(|k| &peer_fixes[k]).collect();
         for f in fixes {
             assert!(
-                peer.iter().any(|p| p == f) || fixes.len() > 1,
-                "{key:?}: strata's fix {f} is not among pip-audit's {peer:?}"
+                peer.contains(f),
+                "{keys:?}: strata's fix {f} is not among pip-audit's {peer:?}"
             );
         }
     }
