@@ -12,6 +12,7 @@ pub mod edit;
 mod eval;
 pub mod glob;
 pub mod policy;
+mod reader;
 pub mod vex;
 use strata_yaml as yaml;
 

@@ -8,6 +8,7 @@ use strata_types::{Finding, Severity};
 use crate::PolicyError;
 use crate::date::Date;
 use crate::glob::glob_match;
+use crate::reader::Reader;
 use crate::yaml::{self, Node, Value};
 
 /// Files larger than this are refused: a policy is written by hand.
@@ -289,25 +290,7 @@ const EXCEPTION_KEYS: [&str; 9] = [
     "vex_justification",
 ];
 
-struct Reader<'a> {
-    file: &'a str,
-}
-
 impl Reader<'_> {
-    fn err(&self, node: &Node, message: impl Into<String>, hint: impl Into<String>) -> PolicyError {
-        PolicyError::Invalid {
-            file: self.file.to_owned(),
-            line: node.pos.line,
-            col: node.pos.col,
-            message: message.into(),
-            hint: hint.into(),
-        }
-    }
-
-    fn source(&self, node: &Node) -> String {
-        format!("{}:{}:{}", self.file, node.pos.line, node.pos.col)
-    }
-
     fn map<'n>(
         &self,
         node: &'n Node,

@@ -8,6 +8,7 @@ use strata_types::purl::Purl;
 use strata_types::{Finding, SuppressedBy, Suppression, VexNote};
 
 use crate::PolicyError;
+use crate::reader::Reader;
 use crate::yaml::{self, Node, Value};
 
 /// VEX files larger than this are refused (Red Hat's biggest CSAF files are ~30 MiB).
@@ -59,25 +60,7 @@ pub struct VexDocument {
     pub statements: Vec<VexStatement>,
 }
 
-struct Reader<'a> {
-    file: &'a str,
-}
-
 impl Reader<'_> {
-    fn err(&self, node: &Node, message: impl Into<String>, hint: impl Into<String>) -> PolicyError {
-        PolicyError::Invalid {
-            file: self.file.to_owned(),
-            line: node.pos.line,
-            col: node.pos.col,
-            message: message.into(),
-            hint: hint.into(),
-        }
-    }
-
-    fn source(&self, node: &Node) -> String {
-        format!("{}:{}:{}", self.file, node.pos.line, node.pos.col)
-    }
-
     fn seq<'n>(&self, node: &'n Node, what: &str) -> Result<&'n [Node], PolicyError> {
         match &node.value {
             Value::Seq(items) => Ok(items),
