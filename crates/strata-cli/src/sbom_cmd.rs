@@ -30,17 +30,7 @@ pub struct SbomArgs {
 
 pub fn run(args: &SbomArgs) -> Result<ExitCode> {
     let format: SbomFormat = args.format.parse()?;
-    let sbom = match args.target.strip_prefix("sbom:") {
-        // Converting between formats: `strata sbom sbom:bom.spdx.json --format cyclonedx`.
-        Some(file) => sbom_from_file(&args.target, file)?,
-        None => {
-            let cataloger = Cataloger::all();
-            let image = open(&args.target, &args.image, &cataloger)?;
-            let catalog = catalog_image(&cataloger, &image)?;
-            build_sbom(&args.target, &image, catalog)?
-        }
-    };
-    check_strict(&sbom, &args.image)?;
+    let sbom = target_sbom(&args.target, &args.image)?;
     let mut out = Output::open(args.output.as_deref())?;
     let options = ReportOptions {
         color: out.is_terminal(),
@@ -51,8 +41,25 @@ pub fn run(args: &SbomArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The SBOM of a target: read from `sbom:FILE` (so `strata sbom sbom:bom.spdx.json
+/// --format cyclonedx` converts), else catalogued from the image or tree; `--strict`
+/// applied.
+pub fn target_sbom(target: &str, args: &ImageArgs) -> Result<Sbom> {
+    let sbom = match target.strip_prefix("sbom:") {
+        Some(file) => sbom_from_file(target, file)?,
+        None => {
+            let cataloger = Cataloger::all();
+            let image = open(target, args, &cataloger)?;
+            let catalog = catalog_image(&cataloger, &image)?;
+            build_sbom(target, &image, catalog)?
+        }
+    };
+    check_strict(&sbom, args)?;
+    Ok(sbom)
+}
+
 /// Opens a target with the detectors' capture set.
-pub fn open(target: &str, args: &ImageArgs, cataloger: &Cataloger) -> Result<ImageFs> {
+fn open(target: &str, args: &ImageArgs, cataloger: &Cataloger) -> Result<ImageFs> {
     let platform = match &args.platform {
         Some(p) => Some(Platform::parse(p).ok_or_else(|| {
             anyhow!("--platform {p:?} is not OS/ARCH[/VARIANT] (for example linux/amd64)")
@@ -99,7 +106,7 @@ pub fn open(target: &str, args: &ImageArgs, cataloger: &Cataloger) -> Result<Ima
     strata_image::open_target(target, &opts, &capture).map_err(anyhow::Error::from)
 }
 
-pub fn build_sbom(target: &str, image: &ImageFs, catalog: strata_catalog::Catalog) -> Result<Sbom> {
+fn build_sbom(target: &str, image: &ImageFs, catalog: strata_catalog::Catalog) -> Result<Sbom> {
     let meta = &image.meta;
     use strata_types::TargetKind;
     let kind = match strata_image::parse_target(target)? {
@@ -166,7 +173,7 @@ pub fn build_sbom(target: &str, image: &ImageFs, catalog: strata_catalog::Catalo
 }
 
 /// Reads an existing SBOM (`sbom:FILE`, CycloneDX or SPDX JSON) instead of an image.
-pub fn sbom_from_file(target: &str, file: &str) -> Result<Sbom> {
+fn sbom_from_file(target: &str, file: &str) -> Result<Sbom> {
     use std::io::Read;
     use strata_report::sbom_in::{MAX_SBOM_BYTES, read_sbom};
     let f = std::fs::File::open(file).map_err(|e| anyhow!("{file}: {e}"))?;
@@ -208,7 +215,7 @@ pub fn sbom_from_file(target: &str, file: &str) -> Result<Sbom> {
 }
 
 /// `--strict`: a warning (a file that could not be read or parsed) fails the run.
-pub fn check_strict(sbom: &Sbom, args: &ImageArgs) -> Result<()> {
+fn check_strict(sbom: &Sbom, args: &ImageArgs) -> Result<()> {
     if args.strict && !sbom.warnings.is_empty() {
         return Err(anyhow!(
             "{} warning(s) and --strict: the report would be incomplete",
@@ -244,7 +251,7 @@ impl CaptureSpec for Capture<'_> {
 /// Runs the detectors over an opened image. A symlink loop on a path the scan reads
 /// (`/etc/os-release -> os-release`, say) is an error: the image is broken where it
 /// matters, and reporting "no distribution" instead would hide that.
-pub fn catalog_image(cataloger: &Cataloger, image: &ImageFs) -> Result<strata_catalog::Catalog> {
+fn catalog_image(cataloger: &Cataloger, image: &ImageFs) -> Result<strata_catalog::Catalog> {
     let files = ImageFiles {
         fs: image,
         loops: std::sync::Mutex::new(Vec::new()),

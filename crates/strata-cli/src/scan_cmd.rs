@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, anyhow};
-use strata_catalog::Cataloger;
 use strata_policy::{Date, FileKind, KevAction, Policy};
 use strata_report::{ScanFormat, write_scan};
 use strata_types::{DatabaseInfo, FixState, SCAN_SCHEMA_VERSION, ScanReport, Severity};
@@ -13,7 +12,6 @@ use strata_vulndb::Database;
 
 use crate::ImageArgs;
 use crate::output::Output;
-use crate::sbom_cmd::{build_sbom, catalog_image, open};
 
 #[derive(Debug, clap::Args)]
 pub struct ScanArgs {
@@ -122,16 +120,7 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
     let policy = load_policy(args, fail_on, !vex.is_empty())?;
     let today = today(args.now.as_deref())?;
 
-    let sbom = match args.target.strip_prefix("sbom:") {
-        Some(file) => crate::sbom_cmd::sbom_from_file(&args.target, file)?,
-        None => {
-            let cataloger = Cataloger::all();
-            let image = open(&args.target, &args.image, &cataloger)?;
-            let catalog = catalog_image(&cataloger, &image)?;
-            build_sbom(&args.target, &image, catalog)?
-        }
-    };
-    crate::sbom_cmd::check_strict(&sbom, &args.image)?;
+    let sbom = crate::sbom_cmd::target_sbom(&args.target, &args.image)?;
     let matches = strata_match::match_packages(&db, sbom.distro.as_ref(), &sbom.packages)?;
     for w in &matches.warnings {
         eprintln!("warning: {}: {}", w.package, w.message);
