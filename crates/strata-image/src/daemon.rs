@@ -333,11 +333,11 @@ fn connect_error(endpoint: &Endpoint, e: io::Error) -> DaemonError {
     }
 }
 
-fn connect(endpoint: &Endpoint) -> Result<Conn, DaemonError> {
+fn connect(endpoint: &Endpoint, read_timeout: Duration) -> Result<Conn, DaemonError> {
     match endpoint {
         Endpoint::Unix(path) => {
             let s = UnixStream::connect(path).map_err(|e| connect_error(endpoint, e))?;
-            s.set_read_timeout(Some(READ_TIMEOUT))
+            s.set_read_timeout(Some(read_timeout))
                 .and_then(|()| s.set_write_timeout(Some(WRITE_TIMEOUT)))
                 .map_err(|e| connect_error(endpoint, e))?;
             Ok(Conn::Unix(s))
@@ -348,9 +348,9 @@ fn connect(endpoint: &Endpoint) -> Result<Conn, DaemonError> {
                 .map_err(|e| connect_error(endpoint, e))?;
             let mut last = io::Error::new(io::ErrorKind::NotFound, "no address resolved");
             for a in addrs {
-                match TcpStream::connect_timeout(&a, CONNECT_TIMEOUT) {
+                match TcpStream::connect_timeout(&a, CONNECT_TIMEOUT.min(read_timeout)) {
                     Ok(s) => {
-                        s.set_read_timeout(Some(READ_TIMEOUT))
+                        s.set_read_timeout(Some(read_timeout))
                             .and_then(|()| s.set_write_timeout(Some(WRITE_TIMEOUT)))
                             .map_err(|e| connect_error(endpoint, e))?;
                         return Ok(Conn::Tcp(s));
@@ -692,12 +692,14 @@ fn check_name(name: &str) -> Result<(), DaemonError> {
 
 struct Client {
     endpoint: Endpoint,
+    read_timeout: Duration,
 }
 
 impl Client {
     fn new(endpoint: Option<&str>) -> Result<Client, DaemonError> {
         Ok(Client {
             endpoint: Endpoint::resolve(endpoint)?,
+            read_timeout: READ_TIMEOUT,
         })
     }
 
@@ -707,7 +709,7 @@ impl Client {
 
     /// Sends a GET and returns the head and the framed body.
     fn get(&self, path: &str) -> Result<(ResponseHead, Body), DaemonError> {
-        let mut conn = connect(&self.endpoint)?;
+        let mut conn = connect(&self.endpoint, self.read_timeout)?;
         let host = match &self.endpoint {
             Endpoint::Unix(_) => "localhost",
             Endpoint::Tcp(a) => a.as_str(),
@@ -791,6 +793,46 @@ impl Client {
             message: self.error_text(body),
         }
     }
+}
+
+/// `GET path` for a small JSON answer, waiting at most `timeout` for each read (the
+/// runtime sensor must not hang on a stuck daemon). `Ok(None)` when the daemon answers 404.
+pub fn get_json(
+    endpoint: Option<&str>,
+    path: &str,
+    timeout: Duration,
+) -> Result<Option<serde_json::Value>, DaemonError> {
+    let mut client = Client::new(endpoint)?;
+    client.read_timeout = timeout;
+    let (head, body) = client.get(path)?;
+    match head.status {
+        200 => {}
+        404 => return Ok(None),
+        _ => return Err(client.status_error(format!("GET {path}"), &head, body)),
+    }
+    let bytes = client.small_body(body, path)?;
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|e| DaemonError::Api {
+            endpoint: client.ep(),
+            message: format!("invalid JSON answer to GET {path}: {e}"),
+        })
+}
+
+/// `GET path` for an endless stream (`/events`): the body as a reader, each read waiting
+/// at most `idle_timeout` (the caller reconnects after a timeout).
+pub fn get_stream(
+    endpoint: Option<&str>,
+    path: &str,
+    idle_timeout: Duration,
+) -> Result<Box<dyn Read + Send>, DaemonError> {
+    let mut client = Client::new(endpoint)?;
+    client.read_timeout = idle_timeout;
+    let (head, body) = client.get(path)?;
+    if head.status != 200 {
+        return Err(client.status_error(format!("GET {path}"), &head, body));
+    }
+    Ok(body)
 }
 
 /// Checks that the daemon answers; returns its API version (the `Api-Version` header).

@@ -1,0 +1,132 @@
+//! Container ids from cgroup paths (`/proc/PID/cgroup`).
+//!
+//! Every runtime puts a container's processes in a cgroup whose path names the container:
+//! `/system.slice/docker-<id>.scope` (Docker with systemd), `/docker/<id>` (Docker with
+//! cgroupfs), `.../cri-containerd-<id>.scope`, `.../crio-<id>.scope`, `.../libpod-<id>.scope`
+//! (Podman), `/kubepods/.../<id>`. The outermost container wins (Docker in Docker reports
+//! the outer container, as Falco does).
+
+/// A container named by a cgroup path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CgroupContainer {
+    /// Full 64-hex-digit id.
+    pub id: String,
+    /// `docker`, `containerd`, `cri-o`, `podman`.
+    pub runtime: &'static str,
+}
+
+fn is_id(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// The container of one cgroup path (`/system.slice/docker-<id>.scope`), if any.
+pub fn container_from_path(path: &str) -> Option<CgroupContainer> {
+    let mut parent = "";
+    for seg in path.split('/').filter(|s| !s.is_empty()) {
+        let base = seg.strip_suffix(".scope").unwrap_or(seg);
+        let prefixed = [
+            ("docker-", "docker"),
+            ("cri-containerd-", "containerd"),
+            ("crio-", "cri-o"),
+            ("libpod-", "podman"),
+            ("containerd-", "containerd"),
+        ];
+        for (prefix, runtime) in prefixed {
+            if let Some(id) = base.strip_prefix(prefix).filter(|id| is_id(id)) {
+                return Some(CgroupContainer {
+                    id: id.to_ascii_lowercase(),
+                    runtime,
+                });
+            }
+        }
+        if is_id(base) {
+            let runtime = match parent {
+                "docker" => "docker",
+                p if p.starts_with("kubepods") || p.starts_with("pod") => "containerd",
+                _ => "docker",
+            };
+            return Some(CgroupContainer {
+                id: base.to_ascii_lowercase(),
+                runtime,
+            });
+        }
+        parent = seg;
+    }
+    None
+}
+
+/// The container named by the contents of `/proc/PID/cgroup` (v1 or v2 lines), if any.
+pub fn container_from_proc_cgroup(content: &str) -> Option<CgroupContainer> {
+    content.lines().find_map(|line| {
+        // `hierarchy-id:controllers:path`; the path may itself contain ':'.
+        let mut parts = line.splitn(3, ':');
+        let (_, _, path) = (parts.next()?, parts.next()?, parts.next()?);
+        container_from_path(path)
+    })
+}
+
+/// The cgroup v2 path (`0::/path`) in `/proc/PID/cgroup`.
+pub fn unified_path(content: &str) -> Option<&str> {
+    content.lines().find_map(|l| l.strip_prefix("0::"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ID: &str = "3ad7b26ded6d8e7e2a9b14fb5e8c6c2e6d3b0e9d5a4c3b2a1f0e9d8c7b6a5f4e";
+
+    #[test]
+    fn runtimes() {
+        let cases = [
+            (format!("0::/system.slice/docker-{ID}.scope"), "docker"),
+            (format!("0::/docker/{ID}"), "docker"),
+            (
+                format!(
+                    "0::/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1.slice/cri-containerd-{ID}.scope"
+                ),
+                "containerd",
+            ),
+            (format!("0::/kubepods.slice/x/crio-{ID}.scope"), "cri-o"),
+            (
+                format!("0::/machine.slice/libpod-{ID}.scope/container"),
+                "podman",
+            ),
+            (
+                format!("12:pids:/kubepods/besteffort/pod1/{ID}"),
+                "containerd",
+            ),
+            (format!("0::/docker/{ID}/init.scope"), "docker"),
+        ];
+        for (content, runtime) in cases {
+            let c = container_from_proc_cgroup(&content).unwrap_or_else(|| panic!("{content}"));
+            assert_eq!(c.id, ID, "{content}");
+            assert_eq!(c.runtime, runtime, "{content}");
+        }
+    }
+
+    #[test]
+    fn host_and_junk() {
+        for content in [
+            "0::/user.slice/user-0.slice/session-1.scope",
+            "0::/init.scope",
+            "0::/",
+            "",
+            "garbage",
+            "0::/system.slice/docker-1234.scope",
+            "0::/system.slice/docker.service",
+        ] {
+            assert_eq!(container_from_proc_cgroup(content), None, "{content}");
+        }
+    }
+
+    #[test]
+    fn outermost_wins() {
+        let inner = "a".repeat(64);
+        let content = format!("0::/docker/{ID}/docker/{inner}");
+        assert_eq!(
+            container_from_proc_cgroup(&content).map(|c| c.id),
+            Some(ID.to_owned())
+        );
+    }
+}

@@ -1,0 +1,686 @@
+//! Turning what a source saw (a [`Record`]: a syscall of a pid with its arguments) into the
+//! rules engine's [`Event`], with the process, its ancestors, user, descriptor and
+//! container filled in from the process table, `/proc` and the container cache.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use strata_rules::event::{Ancestor, Container, Event, EventArg, Fd, Group, Process, User};
+
+use crate::docker::{ContainerCache, ContainerInfo, Lookup};
+use crate::process::{ProcInfo, ProcessTable};
+use crate::procfs::{ProcFs, caps_to_string, read_small};
+use crate::sockets;
+
+/// `AT_FDCWD`: a path relative to the working directory.
+pub const AT_FDCWD: i64 = -100;
+/// Ancestors attached to each event (`proc.aname[1..=5]`).
+const MAX_ANCESTORS: usize = 6;
+
+/// A socket address from the syscall's arguments.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SockAddr {
+    /// IPv4 or IPv6 with a port.
+    Inet(IpAddr, u16),
+    /// A unix socket path (empty for unnamed; abstract names start with `@`).
+    Unix(String),
+    /// Another family.
+    Other(u16),
+}
+
+/// What the descriptor of an event is and how to find it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FdRef {
+    /// The call involves no descriptor.
+    None,
+    /// An open: the path as passed, relative to `dirfd`; the result is the new descriptor.
+    Open {
+        /// Path argument.
+        path: String,
+        /// Directory descriptor ([`AT_FDCWD`] for the working directory).
+        dirfd: i64,
+        /// `O_*` flags.
+        flags: u64,
+    },
+    /// A call on a path that opens nothing (unlink, mkdir, chmod, link, rename).
+    Path {
+        /// Path argument.
+        path: String,
+        /// Directory descriptor.
+        dirfd: i64,
+    },
+    /// An existing descriptor (the new one after `dup2`).
+    Fd(i64),
+    /// A socket and the address passed to connect/bind or returned by accept.
+    Socket {
+        /// The socket descriptor (for accept: the new one).
+        fd: i64,
+        /// The address.
+        addr: SockAddr,
+        /// The call.
+        role: SocketRole,
+    },
+    /// A memfd created by `memfd_create`.
+    Memfd {
+        /// Its name.
+        name: String,
+    },
+}
+
+/// Which side of a connection a socket call stands on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SocketRole {
+    /// `connect`: the address is the server's.
+    Connect,
+    /// `accept`: the address is the client's.
+    Accept,
+    /// `bind`: the address is the local one.
+    Bind,
+}
+
+/// One thing a source saw.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Record {
+    /// Nanoseconds since the epoch.
+    pub ts: u64,
+    /// Event type (`openat`, `connect`, ...).
+    pub evt_type: &'static str,
+    /// Process (thread-group) id.
+    pub pid: u32,
+    /// Thread id.
+    pub tid: u32,
+    /// Effective uid at the time of the call (as the kernel saw it).
+    pub uid: u32,
+    /// Effective gid.
+    pub gid: u32,
+    /// `comm` at the time of the call.
+    pub comm: String,
+    /// Return value.
+    pub res: i64,
+    /// Arguments rendered as Falco renders them.
+    pub args: Vec<(&'static str, String)>,
+    /// The descriptor.
+    pub fd: FdRef,
+}
+
+/// User names from `/etc/passwd` and `/etc/group`, per root file system (host or container).
+#[derive(Debug, Default)]
+struct Accounts {
+    users: HashMap<u32, (String, String, String)>,
+    groups: HashMap<u32, String>,
+}
+
+fn parse_accounts(passwd: &str, group: &str) -> Accounts {
+    let mut a = Accounts::default();
+    for line in passwd.lines() {
+        let f: Vec<&str> = line.split(':').collect();
+        if let (Some(name), Some(uid), Some(home), Some(shell)) =
+            (f.first(), f.get(2), f.get(5), f.get(6))
+            && let Ok(uid) = uid.parse()
+        {
+            a.users
+                .entry(uid)
+                .or_insert_with(|| ((*name).to_owned(), (*home).to_owned(), (*shell).to_owned()));
+        }
+    }
+    for line in group.lines() {
+        let f: Vec<&str> = line.split(':').collect();
+        if let (Some(name), Some(gid)) = (f.first(), f.get(2))
+            && let Ok(gid) = gid.parse()
+        {
+            a.groups.entry(gid).or_insert_with(|| (*name).to_owned());
+        }
+    }
+    a
+}
+
+/// Builds events from records.
+pub struct Enricher {
+    procs: ProcessTable,
+    containers: Arc<ContainerCache>,
+    accounts: HashMap<String, Arc<Accounts>>,
+    hostname: String,
+    num: u64,
+    /// Events from a container whose metadata was not known yet.
+    pub container_misses: u64,
+}
+
+impl Enricher {
+    /// An enricher over `/proc` at `procfs` and the container cache.
+    pub fn new(procfs: ProcFs, containers: Arc<ContainerCache>, hostname: String) -> Enricher {
+        Enricher {
+            procs: ProcessTable::new(procfs),
+            containers,
+            accounts: HashMap::new(),
+            hostname,
+            num: 0,
+            container_misses: 0,
+        }
+    }
+
+    /// The process table.
+    pub fn processes(&mut self) -> &mut ProcessTable {
+        &mut self.procs
+    }
+
+    fn next_num(&mut self) -> u64 {
+        self.num += 1;
+        self.num
+    }
+
+    /// A fork (no event; the child inherits the parent's facts).
+    pub fn fork(&mut self, parent: u32, child: u32, ts: u64) {
+        self.procs.on_fork(parent, child, ts);
+    }
+
+    /// An exit: the `procexit` event, then the process is marked gone.
+    pub fn exit(&mut self, pid: u32, ts: u64, code: i64) -> Event {
+        let rec = Record {
+            ts,
+            evt_type: "procexit",
+            pid,
+            tid: pid,
+            uid: self.procs.peek(pid).map_or(0, |p| p.uid),
+            gid: self.procs.peek(pid).map_or(0, |p| p.gid),
+            comm: self
+                .procs
+                .peek(pid)
+                .map(|p| p.comm.clone())
+                .unwrap_or_default(),
+            res: code,
+            args: vec![("status", code.to_string())],
+            fd: FdRef::None,
+        };
+        let ev = self.event(&rec);
+        self.procs.on_exit(pid);
+        ev
+    }
+
+    /// A successful exec: the `execve` event with the new image.
+    #[allow(clippy::too_many_arguments)]
+    pub fn exec(
+        &mut self,
+        ts: u64,
+        pid: u32,
+        ppid: u32,
+        filename: &str,
+        argv: &[String],
+        comm: &str,
+        uid: u32,
+        gid: u32,
+    ) -> Event {
+        self.procs
+            .on_exec(pid, ppid, filename, argv, comm, uid, gid);
+        let args = vec![
+            ("res", "0".to_owned()),
+            (
+                "exe",
+                argv.first().cloned().unwrap_or_else(|| filename.to_owned()),
+            ),
+            ("args", argv.get(1..).unwrap_or_default().join(" ")),
+            ("filename", filename.to_owned()),
+        ];
+        let rec = Record {
+            ts,
+            evt_type: "execve",
+            pid,
+            tid: pid,
+            uid,
+            gid,
+            comm: comm.to_owned(),
+            res: 0,
+            args,
+            fd: FdRef::None,
+        };
+        self.event(&rec)
+    }
+
+    /// After a successful setuid/setgid/capset family call: the process's ids and
+    /// capabilities are read again.
+    pub fn refresh_ids(&mut self, pid: u32) {
+        let procfs = self.procs.procfs().clone();
+        if let Some(st) = procfs.status(pid)
+            && let Some(p) = self.procs.get_mut(pid)
+        {
+            p.uid = st.euid;
+            p.gid = st.egid;
+            p.caps = [st.cap_inh, st.cap_prm, st.cap_eff];
+        }
+    }
+
+    fn accounts(&mut self, key: &str, pid: u32) -> Arc<Accounts> {
+        if let Some(a) = self.accounts.get(key) {
+            return a.clone();
+        }
+        let procfs = self.procs.procfs();
+        let (passwd, group) = if key == "host" {
+            (
+                read_small(std::path::Path::new("/etc/passwd")),
+                read_small(std::path::Path::new("/etc/group")),
+            )
+        } else {
+            (
+                read_small(&procfs.in_root(pid, "/etc/passwd")),
+                read_small(&procfs.in_root(pid, "/etc/group")),
+            )
+        };
+        let loaded = passwd.is_some();
+        let a = Arc::new(parse_accounts(
+            &String::from_utf8_lossy(&passwd.unwrap_or_default()),
+            &String::from_utf8_lossy(&group.unwrap_or_default()),
+        ));
+        // A container whose files could not be read is asked again next time.
+        if loaded {
+            if self.accounts.len() > 4096 {
+                self.accounts.clear();
+            }
+            self.accounts.insert(key.to_owned(), a.clone());
+        }
+        a
+    }
+
+    /// The event for one record.
+    pub fn event(&mut self, rec: &Record) -> Event {
+        let num = self.next_num();
+        let pid = rec.pid;
+        let info: ProcInfo = self.procs.get(pid).cloned().unwrap_or_else(|| ProcInfo {
+            pid,
+            comm: rec.comm.clone(),
+            uid: rec.uid,
+            gid: rec.gid,
+            loginuid: -1,
+            ..ProcInfo::default()
+        });
+        let container = match &info.container_id {
+            Some(id) => match self.containers.get(id) {
+                Lookup::Known(c) => Some(c),
+                Lookup::Unknown => {
+                    self.container_misses += 1;
+                    None
+                }
+            },
+            None => None,
+        };
+        let upper = self.exe_upper_layer(&info, container.as_deref());
+        let ancestors = self.procs.ancestors(pid, MAX_ANCESTORS);
+        let account_key = info
+            .container_id
+            .clone()
+            .unwrap_or_else(|| "host".to_owned());
+        let accounts = self.accounts(&account_key, pid);
+        let uid = rec.uid;
+        let gid = rec.gid;
+        let (uname, home, shell) = accounts.users.get(&uid).cloned().unwrap_or_default();
+        let loginname = u32::try_from(info.loginuid)
+            .ok()
+            .and_then(|l| accounts.users.get(&l).map(|u| u.0.clone()))
+            .unwrap_or_default();
+        let fd = self.fd(rec, &info);
+        let comm = if rec.comm.is_empty() {
+            info.comm.clone()
+        } else {
+            rec.comm.clone()
+        };
+        Event {
+            num,
+            ts: rec.ts,
+            evt_type: rec.evt_type.to_owned(),
+            res: rec.res,
+            args: rec
+                .args
+                .iter()
+                .map(|(n, v)| EventArg {
+                    name: (*n).to_owned(),
+                    value: v.clone(),
+                })
+                .collect(),
+            dir: None,
+            hostname: Some(self.hostname.clone()),
+            proc: Process {
+                pid: i64::from(pid),
+                tid: i64::from(rec.tid),
+                ppid: i64::from(info.ppid),
+                vpid: i64::from(info.vpid),
+                sid: i64::from(info.sid),
+                vpgid: i64::from(info.pgrp),
+                name: comm,
+                exe: info.exe.clone(),
+                exepath: info.exepath.clone(),
+                args: info.args.clone(),
+                cwd: info.cwd.clone(),
+                tty: info.tty,
+                env: Vec::new(),
+                start_ts: info.start_ts,
+                sname: String::new(),
+                vpgid_name: String::new(),
+                vpgid_exe: String::new(),
+                is_vpgid_leader: info.pgrp == pid,
+                is_exe_upper_layer: upper,
+                is_exe_from_memfd: info.exe_from_memfd,
+                exe_ino_ctime: 0,
+                exe_ino_mtime: 0,
+                cap_permitted: caps_to_string(info.caps[1]),
+                cap_effective: caps_to_string(info.caps[2]),
+                cap_inheritable: caps_to_string(info.caps[0]),
+                ancestors: ancestors
+                    .iter()
+                    .map(|a| Ancestor {
+                        pid: i64::from(a.pid),
+                        name: a.comm.clone(),
+                        exe: a.exe.clone(),
+                        exepath: a.exepath.clone(),
+                        args: a.args.clone(),
+                        start_ts: a.start_ts,
+                    })
+                    .collect(),
+            },
+            user: User {
+                uid: i64::from(uid),
+                name: uname,
+                loginuid: info.loginuid,
+                loginname,
+                homedir: home,
+                shell,
+            },
+            group: Group {
+                gid: i64::from(gid),
+                name: accounts.groups.get(&gid).cloned().unwrap_or_default(),
+            },
+            fd,
+            container: match (&info.container_id, container) {
+                (_, Some(c)) => Some(with_vpid(&c.container, info.vpid)),
+                (Some(id), None) => Some(Container {
+                    id: id.chars().take(12).collect(),
+                    full_id: id.clone(),
+                    runtime: info.runtime.to_owned(),
+                    ..Container::default()
+                }),
+                (None, None) => None,
+            },
+            k8s: None,
+            audit: None,
+        }
+    }
+
+    /// Decides once per exec whether the executable is in the container's upper layer.
+    fn exe_upper_layer(&mut self, info: &ProcInfo, container: Option<&ContainerInfo>) -> bool {
+        if let Some(v) = info.exe_upper_layer {
+            return v;
+        }
+        let (Some(c), false) = (container, info.exepath.is_empty()) else {
+            return false;
+        };
+        let Some(upper) = &c.upper_dir else {
+            return false;
+        };
+        let path: PathBuf = upper.join(info.exepath.trim_start_matches('/'));
+        let v = std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file());
+        if let Some(p) = self.procs.get_mut(info.pid) {
+            p.exe_upper_layer = Some(v);
+        }
+        v
+    }
+
+    fn fd(&mut self, rec: &Record, info: &ProcInfo) -> Option<Fd> {
+        let procfs = self.procs.procfs().clone();
+        match &rec.fd {
+            FdRef::None => None,
+            FdRef::Open { path, dirfd, flags } => {
+                let name = resolve_path(&procfs, info, path, *dirfd);
+                let directory = flags & 0o200_000 != 0;
+                Some(Fd {
+                    num: if rec.res >= 0 { rec.res } else { -1 },
+                    fd_type: if directory { "directory" } else { "file" }.to_owned(),
+                    nameraw: path.clone(),
+                    name,
+                    ..Fd::default()
+                })
+            }
+            FdRef::Path { path, dirfd } => Some(Fd {
+                num: -1,
+                fd_type: "file".to_owned(),
+                nameraw: path.clone(),
+                name: resolve_path(&procfs, info, path, *dirfd),
+                ..Fd::default()
+            }),
+            FdRef::Fd(fd) => Some(describe_fd(&procfs, rec.pid, *fd)),
+            FdRef::Memfd { name } => Some(Fd {
+                num: rec.res,
+                fd_type: "memfd".to_owned(),
+                name: format!("/memfd:{name}"),
+                ..Fd::default()
+            }),
+            FdRef::Socket { fd, addr, role } => Some(socket_fd(&procfs, rec.pid, *fd, addr, *role)),
+        }
+    }
+}
+
+fn with_vpid(c: &Container, vpid: u32) -> Container {
+    let mut c = c.clone();
+    // Falco's container.healthcheck is unrelated; strata marks nothing here.
+    c.healthcheck = false;
+    let _ = vpid;
+    c
+}
+
+/// Joins a relative path to the directory it is relative to and removes `.` and `..`.
+pub fn resolve_path(procfs: &ProcFs, info: &ProcInfo, path: &str, dirfd: i64) -> String {
+    if path.starts_with('/') {
+        return normalize(path);
+    }
+    let base = if dirfd == AT_FDCWD {
+        procfs
+            .link(info.pid, "cwd")
+            .unwrap_or_else(|| info.cwd.clone())
+    } else {
+        procfs
+            .link(info.pid, &format!("fd/{dirfd}"))
+            .unwrap_or_default()
+    };
+    if base.is_empty() {
+        return path.to_owned();
+    }
+    normalize(&format!("{base}/{path}"))
+}
+
+/// Lexical normalisation of an absolute path.
+pub fn normalize(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for seg in path.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            s => parts.push(s),
+        }
+    }
+    let mut out = String::with_capacity(path.len());
+    for p in &parts {
+        out.push('/');
+        out.push_str(p);
+    }
+    if out.is_empty() {
+        out.push('/');
+    }
+    out
+}
+
+fn describe_fd(procfs: &ProcFs, pid: u32, fd: i64) -> Fd {
+    let link = procfs.link(pid, &format!("fd/{fd}")).unwrap_or_default();
+    if sockets::socket_inode(&link).is_some() {
+        if let Some(s) = sockets::lookup(procfs, pid, fd) {
+            return inet_fd(fd, &s.local, &s.remote, s.l4proto, false);
+        }
+        return Fd {
+            num: fd,
+            fd_type: "unix".to_owned(),
+            name: link,
+            ..Fd::default()
+        };
+    }
+    let fd_type = if link.starts_with("pipe:") {
+        "pipe"
+    } else if link.starts_with("/memfd:") {
+        "memfd"
+    } else if link.starts_with("anon_inode:[eventpoll]") {
+        "eventpoll"
+    } else if link.starts_with("anon_inode:") {
+        "event"
+    } else {
+        "file"
+    };
+    Fd {
+        num: fd,
+        fd_type: fd_type.to_owned(),
+        name: link,
+        ..Fd::default()
+    }
+}
+
+fn family(ip: &IpAddr) -> &'static str {
+    if ip.is_ipv4() { "ipv4" } else { "ipv6" }
+}
+
+fn inet_fd(
+    num: i64,
+    client: &(IpAddr, u16),
+    server: &(IpAddr, u16),
+    proto: &str,
+    is_server: bool,
+) -> Fd {
+    Fd {
+        num,
+        fd_type: family(&server.0).to_owned(),
+        name: format!("{}:{}->{}:{}", client.0, client.1, server.0, server.1),
+        l4proto: proto.to_owned(),
+        cip: Some(client.0.to_string()),
+        sip: Some(server.0.to_string()),
+        cport: Some(i64::from(client.1)),
+        sport: Some(i64::from(server.1)),
+        connected: true,
+        is_server,
+        ..Fd::default()
+    }
+}
+
+fn socket_fd(procfs: &ProcFs, pid: u32, fd: i64, addr: &SockAddr, role: SocketRole) -> Fd {
+    match addr {
+        SockAddr::Inet(ip, port) => {
+            let entry = sockets::lookup(procfs, pid, fd);
+            let unspecified = |ip: &IpAddr| -> IpAddr {
+                if ip.is_ipv4() {
+                    IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)
+                } else {
+                    IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED)
+                }
+            };
+            let proto = entry.as_ref().map_or("tcp", |e| e.l4proto);
+            match role {
+                SocketRole::Connect => {
+                    let local = entry.map_or((unspecified(ip), 0), |e| e.local);
+                    let mut f = inet_fd(fd, &local, &(*ip, *port), proto, false);
+                    f.connected = true;
+                    f
+                }
+                SocketRole::Accept => {
+                    let local = entry.map_or((unspecified(ip), 0), |e| e.local);
+                    inet_fd(fd, &(*ip, *port), &local, proto, true)
+                }
+                SocketRole::Bind => {
+                    let mut f = inet_fd(fd, &(unspecified(ip), 0), &(*ip, *port), proto, true);
+                    f.name = format!("{ip}:{port}");
+                    f.connected = false;
+                    f
+                }
+            }
+        }
+        SockAddr::Unix(path) => Fd {
+            num: fd,
+            fd_type: "unix".to_owned(),
+            name: path.clone(),
+            ..Fd::default()
+        },
+        SockAddr::Other(_) => describe_fd(procfs, pid, fd),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths() {
+        assert_eq!(normalize("/etc/../etc/./shadow"), "/etc/shadow");
+        assert_eq!(normalize("/../.."), "/");
+        assert_eq!(normalize("//a//b/"), "/a/b");
+        let info = ProcInfo {
+            cwd: "/srv/app".into(),
+            pid: u32::MAX,
+            ..ProcInfo::default()
+        };
+        let fs = ProcFs::new("/nonexistent-proc");
+        assert_eq!(
+            resolve_path(&fs, &info, "../etc/passwd", AT_FDCWD),
+            "/srv/etc/passwd"
+        );
+        assert_eq!(resolve_path(&fs, &info, "/etc/shadow", 3), "/etc/shadow");
+        assert_eq!(resolve_path(&fs, &info, "x", 3), "x");
+    }
+
+    #[test]
+    fn accounts() {
+        let a = parse_accounts(
+            "root:x:0:0:root:/root:/bin/bash\nbad\nwww-data:x:33:33::/var/www:/usr/sbin/nologin\n",
+            "root:x:0:\nshadow:x:42:\n",
+        );
+        assert_eq!(a.users.get(&33).map(|u| u.0.as_str()), Some("www-data"));
+        assert_eq!(a.groups.get(&42).map(String::as_str), Some("shadow"));
+    }
+
+    #[test]
+    fn events_for_own_process() {
+        let mut e = Enricher::new(
+            ProcFs::default(),
+            ContainerCache::offline(),
+            "node-1".into(),
+        );
+        let me = std::process::id();
+        let ev = e.event(&Record {
+            ts: 1,
+            evt_type: "openat",
+            pid: me,
+            tid: me,
+            uid: 0,
+            gid: 0,
+            comm: "test".into(),
+            res: 3,
+            args: vec![("flags", "O_RDONLY".into())],
+            fd: FdRef::Open {
+                path: "/etc/../etc/hostname".into(),
+                dirfd: AT_FDCWD,
+                flags: 0,
+            },
+        });
+        assert_eq!(ev.num, 1);
+        assert_eq!(
+            ev.fd.as_ref().map(|f| f.name.as_str()),
+            Some("/etc/hostname")
+        );
+        assert_eq!(
+            ev.fd.as_ref().map(|f| f.nameraw.as_str()),
+            Some("/etc/../etc/hostname")
+        );
+        assert_eq!(ev.user.name, "root");
+        assert!(!ev.proc.ancestors.is_empty());
+        assert_eq!(ev.hostname.as_deref(), Some("node-1"));
+        // Not in a container unless this test itself runs in one.
+        let in_container = std::fs::read_to_string("/proc/self/cgroup")
+            .ok()
+            .and_then(|c| crate::cgroup::container_from_proc_cgroup(&c))
+            .is_some();
+        assert_eq!(ev.container.is_some(), in_container);
+    }
+}

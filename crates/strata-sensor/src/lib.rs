@@ -1,0 +1,9 @@
+//! The runtime sensor behind `strata monitor`: event sources, the process table, container
+//! context from the Docker Engine, built-in rules and the monitor loop.
+
+pub mod cgroup;
+pub mod docker;
+pub mod enrich;
+pub mod process;
+pub mod procfs;
+pub mod sockets;

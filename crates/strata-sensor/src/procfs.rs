@@ -1,0 +1,310 @@
+//! Reading process facts from `/proc`: bounded reads, every error ignored by the caller
+//! (a process may exit at any moment), nothing that can panic on odd contents.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// Largest `/proc` file read (cmdline, status, cgroup).
+const MAX_PROC_FILE: u64 = 64 * 1024;
+/// Clock ticks per second of `/proc/PID/stat` times (USER_HZ, 100 on every Linux ABI).
+const USER_HZ: u64 = 100;
+
+/// Capability names by bit, as Falco renders them.
+pub const CAP_NAMES: [&str; 41] = [
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE",
+];
+
+/// A capability set as Falco prints it: `CAP_CHOWN CAP_KILL ...`.
+pub fn caps_to_string(mask: u64) -> String {
+    let mut out = String::new();
+    for (bit, name) in CAP_NAMES.iter().enumerate() {
+        if mask & (1u64 << bit) != 0 {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(name);
+        }
+    }
+    out
+}
+
+/// What `/proc/PID/stat` says.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stat {
+    /// `comm`.
+    pub comm: String,
+    /// Parent pid.
+    pub ppid: u32,
+    /// Process group.
+    pub pgrp: u32,
+    /// Session.
+    pub session: u32,
+    /// Controlling terminal device number (0 = none).
+    pub tty_nr: i64,
+    /// Start time in clock ticks after boot.
+    pub start_ticks: u64,
+}
+
+/// Parses `/proc/PID/stat`. The name may contain spaces and parentheses: it ends at the
+/// last `)`.
+pub fn parse_stat(s: &str) -> Option<Stat> {
+    let open = s.find('(')?;
+    let close = s.rfind(')')?;
+    let comm = s.get(open + 1..close)?.to_owned();
+    let rest: Vec<&str> = s.get(close + 1..)?.split_ascii_whitespace().collect();
+    // rest[0] is the state; fields are numbered from 3 in proc(5).
+    let field = |n: usize| rest.get(n - 3).copied();
+    Some(Stat {
+        comm,
+        ppid: field(4)?.parse().ok()?,
+        pgrp: field(5)?.parse().ok()?,
+        session: field(6)?.parse().ok()?,
+        tty_nr: field(7)?.parse().ok()?,
+        start_ticks: field(22)?.parse().ok()?,
+    })
+}
+
+/// What `/proc/PID/status` says.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Status {
+    /// Effective uid.
+    pub euid: u32,
+    /// Effective gid.
+    pub egid: u32,
+    /// Inheritable, permitted and effective capabilities.
+    pub cap_inh: u64,
+    /// Permitted.
+    pub cap_prm: u64,
+    /// Effective.
+    pub cap_eff: u64,
+    /// The pid in the innermost pid namespace.
+    pub vpid: u32,
+}
+
+/// Parses `/proc/PID/status`.
+pub fn parse_status(s: &str) -> Status {
+    let mut st = Status::default();
+    for line in s.lines() {
+        let Some((key, value)) = line.split_once(':') else {
+            continue;
+        };
+        let value = value.trim();
+        let second = || {
+            value
+                .split_ascii_whitespace()
+                .nth(1)
+                .and_then(|v| v.parse().ok())
+        };
+        let hex = || u64::from_str_radix(value, 16).ok();
+        match key {
+            "Uid" => st.euid = second().unwrap_or(0),
+            "Gid" => st.egid = second().unwrap_or(0),
+            "CapInh" => st.cap_inh = hex().unwrap_or(0),
+            "CapPrm" => st.cap_prm = hex().unwrap_or(0),
+            "CapEff" => st.cap_eff = hex().unwrap_or(0),
+            "NSpid" => {
+                st.vpid = value
+                    .split_ascii_whitespace()
+                    .last()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0);
+            }
+            _ => {}
+        }
+    }
+    st
+}
+
+/// Splits `/proc/PID/cmdline` (NUL-separated) into arguments.
+pub fn parse_cmdline(bytes: &[u8]) -> Vec<String> {
+    let bytes = bytes.strip_suffix(b"\0").unwrap_or(bytes);
+    if bytes.is_empty() {
+        return Vec::new();
+    }
+    bytes
+        .split(|&b| b == 0)
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect()
+}
+
+/// The `/proc` file system (another root in tests).
+#[derive(Clone, Debug)]
+pub struct ProcFs {
+    root: PathBuf,
+    boot_ns: u64,
+}
+
+impl Default for ProcFs {
+    fn default() -> Self {
+        ProcFs::new("/proc")
+    }
+}
+
+impl ProcFs {
+    /// `/proc` at `root`.
+    pub fn new(root: impl Into<PathBuf>) -> ProcFs {
+        let root = root.into();
+        let btime = read_small(&root.join("stat"))
+            .and_then(|b| {
+                String::from_utf8_lossy(&b).lines().find_map(|l| {
+                    l.strip_prefix("btime ")
+                        .and_then(|v| v.trim().parse::<u64>().ok())
+                })
+            })
+            .unwrap_or(0);
+        ProcFs {
+            root,
+            boot_ns: btime.saturating_mul(1_000_000_000),
+        }
+    }
+
+    /// The root (`/proc`).
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn pid_path(&self, pid: u32, name: &str) -> PathBuf {
+        self.root.join(pid.to_string()).join(name)
+    }
+
+    /// `/proc/PID/NAME`, at most 64 KiB.
+    pub fn read(&self, pid: u32, name: &str) -> Option<Vec<u8>> {
+        read_small(&self.pid_path(pid, name))
+    }
+
+    /// `/proc/PID/NAME` up to 16 MiB (the socket tables of a busy namespace).
+    pub fn read_large(&self, pid: u32, name: &str) -> Option<Vec<u8>> {
+        let f = std::fs::File::open(self.pid_path(pid, name)).ok()?;
+        let mut out = Vec::new();
+        f.take(16 << 20).read_to_end(&mut out).ok()?;
+        Some(out)
+    }
+
+    /// The target of the link `/proc/PID/NAME` (`exe`, `cwd`, `fd/3`).
+    pub fn link(&self, pid: u32, name: &str) -> Option<String> {
+        std::fs::read_link(self.pid_path(pid, name))
+            .ok()
+            .map(|p| p.to_string_lossy().into_owned())
+    }
+
+    /// `/proc/PID/stat`.
+    pub fn stat(&self, pid: u32) -> Option<Stat> {
+        parse_stat(&String::from_utf8_lossy(&self.read(pid, "stat")?))
+    }
+
+    /// `/proc/PID/status`.
+    pub fn status(&self, pid: u32) -> Option<Status> {
+        Some(parse_status(&String::from_utf8_lossy(
+            &self.read(pid, "status")?,
+        )))
+    }
+
+    /// Process start time in nanoseconds since the epoch, from its stat start ticks.
+    pub fn start_ns(&self, start_ticks: u64) -> u64 {
+        self.boot_ns
+            .saturating_add(start_ticks.saturating_mul(1_000_000_000 / USER_HZ))
+    }
+
+    /// A path inside the process's root (`/proc/PID/root/PATH`), for container files.
+    pub fn in_root(&self, pid: u32, path: &str) -> PathBuf {
+        self.pid_path(pid, "root")
+            .join(path.trim_start_matches('/'))
+    }
+}
+
+/// Reads at most 64 KiB of a file.
+pub fn read_small(path: &Path) -> Option<Vec<u8>> {
+    let f = std::fs::File::open(path).ok()?;
+    let mut out = Vec::new();
+    f.take(MAX_PROC_FILE).read_to_end(&mut out).ok()?;
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stat_lines() {
+        let s = "4242 (my (odd) name) S 100 4242 4242 34816 4242 4194560 1 0 0 0 0 0 0 0 20 0 1 0 123456 0 0";
+        let st = parse_stat(s).unwrap();
+        assert_eq!(st.comm, "my (odd) name");
+        assert_eq!(
+            (st.ppid, st.pgrp, st.session, st.tty_nr),
+            (100, 4242, 4242, 34816)
+        );
+        assert_eq!(st.start_ticks, 123_456);
+        assert_eq!(parse_stat("garbage"), None);
+        assert_eq!(parse_stat("1 (x) S"), None);
+        assert_eq!(parse_stat(")("), None);
+    }
+
+    #[test]
+    fn status_lines() {
+        let s = "Name:\tbash\nUid:\t1000\t0\t0\t0\nGid:\t1000\t27\t27\t27\nNSpid:\t4242\t7\nCapInh:\t0000000000000000\nCapPrm:\t000001ffffffffff\nCapEff:\t0000000000200000\n";
+        let st = parse_status(s);
+        assert_eq!((st.euid, st.egid, st.vpid), (0, 27, 7));
+        assert_eq!(st.cap_eff, 1 << 21);
+        assert_eq!(caps_to_string(st.cap_eff), "CAP_SYS_ADMIN");
+        assert_eq!(caps_to_string(st.cap_prm).split(' ').count(), 41);
+        assert_eq!(parse_status("junk\n::\nUid: x"), Status::default());
+    }
+
+    #[test]
+    fn cmdlines() {
+        assert_eq!(parse_cmdline(b"sh\0-c\0echo hi\0"), ["sh", "-c", "echo hi"]);
+        assert_eq!(parse_cmdline(b""), Vec::<String>::new());
+        assert_eq!(parse_cmdline(b"a\0\0b"), ["a", "", "b"]);
+    }
+
+    #[test]
+    fn own_process() {
+        let fs = ProcFs::default();
+        let pid = std::process::id();
+        let st = fs.stat(pid).unwrap();
+        assert!(st.ppid > 0);
+        assert!(fs.start_ns(st.start_ticks) > 1_600_000_000_000_000_000);
+        assert!(fs.link(pid, "exe").is_some());
+        assert!(!parse_cmdline(&fs.read(pid, "cmdline").unwrap()).is_empty());
+    }
+}
