@@ -19,6 +19,7 @@ cargo-fuzz = true
 [dependencies]
 libfuzzer-sys = "0.4"
 strata-catalog = { path = "../crates/strata-catalog" }
+strata-ebpf = { path = "../crates/strata-ebpf" }
 strata-image = { path = "../crates/strata-image" }
 strata-policy = { path = "../crates/strata-policy" }
 strata-report = { path = "../crates/strata-report" }
