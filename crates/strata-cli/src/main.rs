@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 mod db_cmd;
 mod exceptions_cmd;
+mod monitor_cmd;
 mod output;
 mod rules_cmd;
 mod sbom_cmd;
@@ -39,6 +40,8 @@ enum Command {
     Rules(rules_cmd::RulesCommand),
     /// Run rules over recorded events (strata's JSONL event schema) and print alerts.
     Replay(rules_cmd::ReplayArgs),
+    /// Watch running containers (eBPF) or recorded events and alert on suspicious behaviour.
+    Monitor(Box<monitor_cmd::MonitorArgs>),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +53,7 @@ fn main() -> ExitCode {
         Command::Exceptions(cmd) => exceptions_cmd::run(cmd),
         Command::Rules(cmd) => rules_cmd::run_rules(cmd),
         Command::Replay(args) => rules_cmd::run_replay(args),
+        Command::Monitor(args) => monitor_cmd::run(*args),
     };
     match result {
         Ok(code) => code,

@@ -245,6 +245,7 @@ impl Enricher {
             && let Some(p) = self.procs.get_mut(pid)
         {
             p.uid = st.euid;
+            p.ruid = st.ruid;
             p.gid = st.egid;
             p.caps = [st.cap_inh, st.cap_prm, st.cap_eff];
         }

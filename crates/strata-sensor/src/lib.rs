@@ -4,6 +4,9 @@
 pub mod cgroup;
 pub mod docker;
 pub mod enrich;
+pub mod live;
+pub mod monitor;
 pub mod process;
 pub mod procfs;
+pub mod scope;
 pub mod sockets;

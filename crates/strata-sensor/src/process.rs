@@ -42,6 +42,8 @@ pub struct ProcInfo {
     pub vpid: u32,
     /// Effective uid.
     pub uid: u32,
+    /// Real uid.
+    pub ruid: u32,
     /// Effective gid.
     pub gid: u32,
     /// Audit login uid (-1 unset).
@@ -165,6 +167,7 @@ impl ProcessTable {
         }
         if let Some(st) = fs.status(pid) {
             info.uid = st.euid;
+            info.ruid = st.ruid;
             info.gid = st.egid;
             info.caps = [st.cap_inh, st.cap_prm, st.cap_eff];
             info.vpid = st.vpid;
@@ -244,6 +247,7 @@ impl ProcessTable {
             }
         }
         info.uid = uid;
+        info.ruid = uid;
         info.gid = gid;
         info.exe_upper_layer = None;
         info.exe_from_memfd = false;

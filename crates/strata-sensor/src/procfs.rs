@@ -107,6 +107,8 @@ pub fn parse_stat(s: &str) -> Option<Stat> {
 /// What `/proc/PID/status` says.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Status {
+    /// Real uid.
+    pub ruid: u32,
     /// Effective uid.
     pub euid: u32,
     /// Effective gid.
@@ -137,7 +139,14 @@ pub fn parse_status(s: &str) -> Status {
         };
         let hex = || u64::from_str_radix(value, 16).ok();
         match key {
-            "Uid" => st.euid = second().unwrap_or(0),
+            "Uid" => {
+                st.ruid = value
+                    .split_ascii_whitespace()
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0);
+                st.euid = second().unwrap_or(0);
+            }
             "Gid" => st.egid = second().unwrap_or(0),
             "CapInh" => st.cap_inh = hex().unwrap_or(0),
             "CapPrm" => st.cap_prm = hex().unwrap_or(0),
@@ -283,7 +292,7 @@ mod tests {
     fn status_lines() {
         let s = "Name:\tbash\nUid:\t1000\t0\t0\t0\nGid:\t1000\t27\t27\t27\nNSpid:\t4242\t7\nCapInh:\t0000000000000000\nCapPrm:\t000001ffffffffff\nCapEff:\t0000000000200000\n";
         let st = parse_status(s);
-        assert_eq!((st.euid, st.egid, st.vpid), (0, 27, 7));
+        assert_eq!((st.ruid, st.euid, st.egid, st.vpid), (1000, 0, 27, 7));
         assert_eq!(st.cap_eff, 1 << 21);
         assert_eq!(caps_to_string(st.cap_eff), "CAP_SYS_ADMIN");
         assert_eq!(caps_to_string(st.cap_prm).split(' ').count(), 41);

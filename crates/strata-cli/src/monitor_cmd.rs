@@ -1,0 +1,218 @@
+//! `strata monitor`: argument parsing and wiring only; the sensor is `strata_sensor`, the
+//! sinks `strata_sinks`.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use strata_rules::cli::{ReplayOptions, render_diagnostic};
+use strata_sensor::live::{LiveOptions, LiveStart, run_live};
+use strata_sensor::monitor::{Monitor, load_rules, render_metrics, run_replay};
+use strata_sensor::scope::Scope;
+use strata_sinks::{
+    Deduper, Dispatcher, DispatcherOptions, Metrics, MetricsServer, RateLimit, RateLimiter,
+    parse_sink_spec,
+};
+
+/// Watch running containers and alert on suspicious behaviour.
+#[derive(Debug, clap::Args)]
+pub struct MonitorArgs {
+    /// Event source: `auto` (the best available live source), `ebpf` (kernel tracepoints;
+    /// needs root and a build with `--features ebpf`), or `replay:FILE` (strata's JSONL
+    /// events, docs/events-jsonl.md).
+    #[arg(
+        long,
+        default_value = "auto",
+        env = "STRATA_SOURCE",
+        value_name = "SOURCE"
+    )]
+    pub source: String,
+    /// More rule files (Falco syntax), loaded after the built-in rules in order.
+    #[arg(long = "rules", value_name = "FILE")]
+    pub rules: Vec<PathBuf>,
+    /// Do not load the built-in rules.
+    #[arg(long)]
+    pub no_builtin_rules: bool,
+    /// Where alerts go (repeatable): stdout, stdout:json, stdout:text,
+    /// file:PATH[,max_size=100M][,keep=5], webhook:URL[,spool=DIR][,timeout=5s],
+    /// syslog:udp://HOST:PORT, syslog:tcp://HOST:PORT, syslog:unix:///dev/log.
+    #[arg(long = "sink", value_name = "SPEC", default_value = "stdout:json")]
+    pub sinks: Vec<String>,
+    /// Watch only what a selector admits (repeatable, any may match): label:KEY[=VALUE],
+    /// image:GLOB, name:GLOB, privileged, container, host. Default: everything.
+    #[arg(long = "scope", value_name = "SELECTOR")]
+    pub scope: Vec<String>,
+    /// At most this many alerts per rule (`10/s`, `600/m,burst=50`).
+    #[arg(long, value_name = "RATE")]
+    pub rate_limit: Option<String>,
+    /// Collapse identical alerts within this window into one with a count (`10s`).
+    #[arg(long, value_name = "DURATION")]
+    pub dedup_window: Option<String>,
+    /// Serve Prometheus metrics on this address (`127.0.0.1:9376`) at /metrics.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<SocketAddr>,
+    /// Stop after this long (`30s`, `5m`); default: until SIGINT or SIGTERM.
+    #[arg(long, value_name = "DURATION")]
+    pub duration: Option<String>,
+    /// Docker Engine endpoint for container metadata (default: DOCKER_HOST, then
+    /// unix:///var/run/docker.sock).
+    #[arg(long, value_name = "URL")]
+    pub docker_host: Option<String>,
+    /// Do not ask a Docker daemon for container metadata.
+    #[arg(long)]
+    pub no_docker: bool,
+    /// Disable rules by name or wildcard (repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub disable: Vec<String>,
+    /// Disable rules carrying a tag (repeatable).
+    #[arg(long, value_name = "TAG")]
+    pub disable_tag: Vec<String>,
+    /// Run only the rules carrying one of these tags (repeatable).
+    #[arg(long = "tag", value_name = "TAG")]
+    pub only_tags: Vec<String>,
+    /// Enable rules by name or wildcard, also ones a file ships disabled (repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub enable: Vec<String>,
+}
+
+fn duration(flag: &str, v: Option<&String>) -> anyhow::Result<Option<Duration>> {
+    v.map(|s| {
+        strata_sinks::spec::parse_duration(s)
+            .map_err(|e| anyhow::anyhow!("invalid {flag} {s:?}: {e}"))
+    })
+    .transpose()
+}
+
+/// Runs `strata monitor`. Exit 0 after a clean stop, 2 on bad arguments or a source that
+/// cannot start.
+pub fn run(args: MonitorArgs) -> anyhow::Result<ExitCode> {
+    let scope = Scope::parse(&args.scope)?;
+    let run_for = duration("--duration", args.duration.as_ref())?;
+    let dedup = duration("--dedup-window", args.dedup_window.as_ref())?;
+    let limiter = args
+        .rate_limit
+        .as_deref()
+        .map(|r| {
+            r.parse::<RateLimit>()
+                .map_err(|e| anyhow::anyhow!("invalid --rate-limit {r:?}: {e}"))
+        })
+        .transpose()?
+        .map(RateLimiter::new);
+    let specs = args
+        .sinks
+        .iter()
+        .map(|s| parse_sink_spec(s))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let loaded = load_rules(&args.rules, !args.no_builtin_rules);
+    let mut stderr = std::io::stderr();
+    for d in &loaded.diagnostics {
+        write!(stderr, "{}", render_diagnostic(d))?;
+    }
+    if !loaded.ok() {
+        bail!("rules failed to load");
+    }
+    let mut rules = loaded.ruleset;
+    ReplayOptions {
+        rules: Vec::new(),
+        format: strata_rules::replay::AlertFormat::Json,
+        disable: args.disable.clone(),
+        disable_tags: args.disable_tag.clone(),
+        only_tags: args.only_tags.clone(),
+        enable: args.enable.clone(),
+    }
+    .select(&mut rules);
+    let enabled = rules.rules().iter().filter(|r| r.enabled).count();
+
+    let metrics = Arc::new(Metrics::new());
+    let dispatcher = Dispatcher::from_specs(&specs, metrics.clone(), DispatcherOptions::default())?;
+    let mut monitor = Monitor::new(
+        rules,
+        scope,
+        limiter,
+        dedup.map(|w| Deduper::new(w, 65_536)),
+    );
+    let source_name = args.source.split(':').next().unwrap_or_default().to_owned();
+    let _server = match args.metrics {
+        Some(addr) => {
+            let stats = monitor.stats.clone();
+            let source = source_name.clone();
+            let server = MetricsServer::start(addr, metrics.clone(), move |out| {
+                render_metrics(out, &stats, &source)
+            })
+            .with_context(|| format!("starting the metrics endpoint on {addr}"))?;
+            eprintln!(
+                "strata monitor: metrics on http://{}/metrics",
+                server.local_addr()
+            );
+            Some(server)
+        }
+        None => None,
+    };
+
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(sig, stop.clone()).context("installing signal handlers")?;
+    }
+
+    let result = if let Some(path) = args.source.strip_prefix("replay:") {
+        eprintln!("strata monitor: source replay:{path}, {enabled} rules enabled");
+        run_replay(std::path::Path::new(path), &mut monitor, &dispatcher, &stop)
+            .map_err(anyhow::Error::from)
+    } else if args.source == "ebpf" || args.source == "auto" {
+        let opts = LiveOptions {
+            docker_endpoint: args.docker_host.clone(),
+            no_docker: args.no_docker,
+            ring_buffer_bytes: None,
+            duration: run_for,
+        };
+        let source = args.source.clone();
+        run_live(&opts, &mut monitor, &dispatcher, &stop, &mut |s: &LiveStart| {
+            eprintln!(
+                "strata monitor: source ebpf{} ({} tracepoints attached), {enabled} rules enabled, container metadata: {}",
+                if source == "auto" { " (chosen by auto)" } else { "" },
+                s.attached,
+                s.containers
+            );
+            for w in &s.warnings {
+                eprintln!("warning: {w}");
+            }
+        })
+        .map_err(|e| {
+            if source == "auto" {
+                anyhow::anyhow!("{e}\n  no other live source is available in this version (the proc connector and fanotify sources are not implemented yet); use --source replay:FILE for recorded events")
+            } else {
+                anyhow::Error::from(e)
+            }
+        })
+    } else {
+        bail!(
+            "invalid --source {:?}: expected auto, ebpf or replay:FILE",
+            args.source
+        );
+    };
+
+    let report = dispatcher.shutdown(Duration::from_secs(5));
+    let st = &monitor.stats;
+    eprintln!(
+        "strata monitor: {} events, {} alerts, {} malformed, {} lost in the kernel, {} out of scope",
+        st.events.load(Ordering::Relaxed),
+        st.alerts.load(Ordering::Relaxed),
+        st.malformed.load(Ordering::Relaxed),
+        st.kernel_drops.load(Ordering::Relaxed),
+        st.out_of_scope.load(Ordering::Relaxed),
+    );
+    if !report.unfinished.is_empty() {
+        eprintln!(
+            "warning: sinks still busy at shutdown: {}",
+            report.unfinished.join(", ")
+        );
+    }
+    result?;
+    Ok(ExitCode::SUCCESS)
+}

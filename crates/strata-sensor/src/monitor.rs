@@ -1,0 +1,306 @@
+//! The monitor loop: events from a source, scoped, evaluated against the rules, shaped
+//! (rate limit, de-duplication) and handed to the sinks' dispatcher, which never blocks.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use strata_rules::filter::Scratch;
+use strata_rules::{Alert, Event, LoadResult, Loader, RuleSet};
+use strata_sinks::{Deduper, Dispatcher, RateLimiter};
+
+use crate::scope::Scope;
+
+/// strata's built-in rules (Falco syntax), loaded before any `--rules` file.
+pub const BUILTIN_RULES: &str = include_str!("../rules/strata_rules.yaml");
+/// The name diagnostics give the built-in file.
+pub const BUILTIN_RULES_NAME: &str = "<builtin>/strata_rules.yaml";
+/// Longest replay line.
+const MAX_LINE: usize = 1 << 20;
+
+/// Loads the built-in rules (unless `builtin` is false), then `files` in order.
+pub fn load_rules(files: &[PathBuf], builtin: bool) -> LoadResult {
+    let mut l = Loader::new();
+    if builtin {
+        l.add_str(BUILTIN_RULES_NAME, BUILTIN_RULES);
+    }
+    for f in files {
+        l.add_file(f);
+    }
+    l.finish()
+}
+
+/// Counters of the monitor, shared with the metrics endpoint.
+#[derive(Debug, Default)]
+pub struct MonitorStats {
+    /// Events read from the source.
+    pub events: AtomicU64,
+    /// Events outside `--scope`.
+    pub out_of_scope: AtomicU64,
+    /// Alerts raised by rules (before shaping).
+    pub alerts: AtomicU64,
+    /// Alerts held back by the rate limiter.
+    pub rate_limited: AtomicU64,
+    /// Alerts folded into a repeat count.
+    pub deduplicated: AtomicU64,
+    /// Lines or records that could not be read.
+    pub malformed: AtomicU64,
+    /// Events the kernel could not hand over (ring buffer full).
+    pub kernel_drops: AtomicU64,
+    /// Events from a container whose metadata was not known yet.
+    pub container_misses: AtomicU64,
+    /// Docker events received.
+    pub docker_events: AtomicU64,
+}
+
+/// Rules, scope and alert shaping.
+pub struct Monitor {
+    rules: RuleSet,
+    scope: Scope,
+    scratch: Scratch,
+    hits: Vec<u32>,
+    limiter: Option<RateLimiter>,
+    deduper: Option<Deduper>,
+    pending: Vec<Alert>,
+    /// Counters.
+    pub stats: Arc<MonitorStats>,
+}
+
+impl Monitor {
+    /// A monitor over compiled rules.
+    pub fn new(
+        rules: RuleSet,
+        scope: Scope,
+        limiter: Option<RateLimiter>,
+        deduper: Option<Deduper>,
+    ) -> Monitor {
+        Monitor {
+            rules,
+            scope,
+            scratch: Scratch::default(),
+            hits: Vec::new(),
+            limiter,
+            deduper,
+            pending: Vec::new(),
+            stats: Arc::new(MonitorStats::default()),
+        }
+    }
+
+    /// Evaluates one event; alerts that pass the shaping go to `dispatcher`.
+    pub fn handle(&mut self, ev: &Event, now: Instant, dispatcher: &Dispatcher) {
+        self.stats.events.fetch_add(1, Ordering::Relaxed);
+        if !self.scope.admits(ev) {
+            self.stats.out_of_scope.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        self.rules.matching(ev, &mut self.scratch, &mut self.hits);
+        for i in 0..self.hits.len() {
+            let Some(alert) = self.rules.alert(self.hits[i], ev, &mut self.scratch) else {
+                continue;
+            };
+            self.stats.alerts.fetch_add(1, Ordering::Relaxed);
+            if let Some(l) = &mut self.limiter
+                && !l.allow(&alert.rule, now)
+            {
+                self.stats.rate_limited.fetch_add(1, Ordering::Relaxed);
+                dispatcher.metrics().rate_limited.inc(&alert.rule);
+                continue;
+            }
+            match &mut self.deduper {
+                Some(d) => {
+                    let before = self.pending.len();
+                    let rule = alert.rule.clone();
+                    d.offer(alert, now, &mut self.pending);
+                    if self.pending.len() == before {
+                        self.stats.deduplicated.fetch_add(1, Ordering::Relaxed);
+                        dispatcher.metrics().deduplicated.inc(&rule);
+                    }
+                }
+                None => self.pending.push(alert),
+            }
+        }
+        self.flush_pending(dispatcher);
+    }
+
+    /// Emits de-duplication summaries whose window has closed.
+    pub fn tick(&mut self, now: Instant, dispatcher: &Dispatcher) {
+        if let Some(d) = &mut self.deduper {
+            d.expire(now, &mut self.pending);
+        }
+        self.flush_pending(dispatcher);
+    }
+
+    /// Emits every held summary (at shutdown).
+    pub fn finish(&mut self, dispatcher: &Dispatcher) {
+        if let Some(d) = &mut self.deduper {
+            d.flush(&mut self.pending);
+        }
+        self.flush_pending(dispatcher);
+    }
+
+    fn flush_pending(&mut self, dispatcher: &Dispatcher) {
+        for a in self.pending.drain(..) {
+            dispatcher.send_shared(Arc::new(a));
+        }
+    }
+}
+
+/// Why the monitor could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum MonitorError {
+    /// The replay file could not be opened.
+    #[error("{path}: {source}")]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// The live source could not start.
+    #[error("{0}")]
+    Source(String),
+}
+
+/// Replays a JSONL events file through the monitor. A malformed line is counted and
+/// reported on stderr (the first ten), and the replay goes on.
+pub fn run_replay(
+    path: &Path,
+    monitor: &mut Monitor,
+    dispatcher: &Dispatcher,
+    stop: &AtomicBool,
+) -> Result<(), MonitorError> {
+    let f = std::fs::File::open(path).map_err(|source| MonitorError::Open {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut r = BufReader::new(f);
+    let mut buf = Vec::new();
+    let mut line_no = 0usize;
+    while !stop.load(Ordering::Relaxed) {
+        buf.clear();
+        line_no += 1;
+        let n = match r
+            .by_ref()
+            .take(MAX_LINE as u64 + 1)
+            .read_until(b'\n', &mut buf)
+        {
+            Ok(n) => n,
+            Err(e) => {
+                eprintln!(
+                    "warning: {}: line {line_no}: {e}; replay stopped",
+                    path.display()
+                );
+                monitor.stats.malformed.fetch_add(1, Ordering::Relaxed);
+                break;
+            }
+        };
+        if n == 0 {
+            break;
+        }
+        if buf.len() > MAX_LINE {
+            // Skip the rest of an over-long line.
+            monitor.stats.malformed.fetch_add(1, Ordering::Relaxed);
+            warn_malformed(
+                monitor,
+                path,
+                &format!("line {line_no}: longer than {MAX_LINE} bytes"),
+            );
+            while !buf.ends_with(b"\n") {
+                buf.clear();
+                match r.by_ref().take(MAX_LINE as u64).read_until(b'\n', &mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {}
+                }
+            }
+            continue;
+        }
+        let line = buf.trim_ascii();
+        if line.is_empty() {
+            continue;
+        }
+        match strata_rules::replay::parse_event(line, line_no) {
+            Ok(mut ev) => {
+                if ev.num == 0 {
+                    ev.num = line_no as u64;
+                }
+                monitor.handle(&ev, Instant::now(), dispatcher);
+            }
+            Err(e) => {
+                monitor.stats.malformed.fetch_add(1, Ordering::Relaxed);
+                warn_malformed(monitor, path, &e.to_string());
+            }
+        }
+    }
+    monitor.finish(dispatcher);
+    Ok(())
+}
+
+fn warn_malformed(monitor: &Monitor, path: &Path, msg: &str) {
+    let n = monitor.stats.malformed.load(Ordering::Relaxed);
+    if n <= 10 {
+        eprintln!("warning: {}: {msg}; line skipped", path.display());
+    } else if n == 11 {
+        eprintln!(
+            "warning: {}: more malformed lines; counting them silently",
+            path.display()
+        );
+    }
+}
+
+/// Renders the monitor's counters in Prometheus text format.
+pub fn render_metrics(out: &mut String, stats: &MonitorStats, source: &str) {
+    use strata_sinks::metrics::{write_header, write_sample};
+    let counters: [(&str, &str, &AtomicU64); 8] = [
+        (
+            "strata_events_total",
+            "Events read from the source.",
+            &stats.events,
+        ),
+        (
+            "strata_events_out_of_scope_total",
+            "Events outside --scope.",
+            &stats.out_of_scope,
+        ),
+        (
+            "strata_rule_matches_total",
+            "Alerts raised by rules before rate limiting and de-duplication.",
+            &stats.alerts,
+        ),
+        (
+            "strata_malformed_total",
+            "Events or lines that could not be read.",
+            &stats.malformed,
+        ),
+        (
+            "strata_kernel_drops_total",
+            "Events lost in the kernel (ring buffer full).",
+            &stats.kernel_drops,
+        ),
+        (
+            "strata_container_misses_total",
+            "Events from a container whose metadata was not known yet.",
+            &stats.container_misses,
+        ),
+        (
+            "strata_docker_events_total",
+            "Docker Engine events received.",
+            &stats.docker_events,
+        ),
+        (
+            "strata_alerts_rate_limited_total",
+            "Alerts held back by the rate limiter.",
+            &stats.rate_limited,
+        ),
+    ];
+    for (name, help, v) in counters {
+        write_header(out, name, help, "counter");
+        write_sample(out, name, &[("source", source)], v.load(Ordering::Relaxed));
+    }
+}
+
+/// A stop flag that `--duration` or a signal sets.
+pub fn deadline_passed(start: Instant, duration: Option<Duration>) -> bool {
+    duration.is_some_and(|d| start.elapsed() >= d)
+}
