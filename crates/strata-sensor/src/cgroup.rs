@@ -130,3 +130,118 @@ mod tests {
         );
     }
 }
+
+/// Cgroup v2 ids (the inode of the cgroup's directory, which the kernel reports with
+/// every event) mapped to containers. The kernel's id stays right when a process has
+/// exited before its events are read, which `/proc/PID/cgroup` cannot.
+#[derive(Debug)]
+pub struct CgroupMap {
+    root: std::path::PathBuf,
+    ids: std::collections::HashMap<u64, Option<CgroupContainer>>,
+    last_scan: Option<std::time::Instant>,
+    /// Scans of the cgroup tree.
+    pub scans: u64,
+}
+
+/// Deepest cgroup directory scanned (`kubepods.slice/…/cri-containerd-ID.scope` is 4 deep).
+const MAX_CGROUP_DEPTH: usize = 8;
+/// Most cgroup directories scanned.
+const MAX_CGROUP_DIRS: usize = 200_000;
+
+impl CgroupMap {
+    /// A map over the cgroup v2 tree at `root` (`/sys/fs/cgroup`).
+    pub fn new(root: impl Into<std::path::PathBuf>) -> CgroupMap {
+        CgroupMap {
+            root: root.into(),
+            ids: std::collections::HashMap::new(),
+            last_scan: None,
+            scans: 0,
+        }
+    }
+
+    /// The container of a cgroup id: `Some(None)` for a known cgroup outside containers,
+    /// `None` when the id is unknown (the tree is scanned again at most every 200 ms).
+    pub fn lookup(&mut self, id: u64) -> Option<Option<CgroupContainer>> {
+        if id == 0 {
+            return None;
+        }
+        if let Some(c) = self.ids.get(&id) {
+            return Some(c.clone());
+        }
+        let due = self
+            .last_scan
+            .is_none_or(|t| t.elapsed() >= std::time::Duration::from_millis(200));
+        if !due {
+            return None;
+        }
+        self.scan();
+        self.ids.get(&id).cloned()
+    }
+
+    fn scan(&mut self) {
+        use std::os::unix::fs::MetadataExt;
+        self.last_scan = Some(std::time::Instant::now());
+        self.scans += 1;
+        if self.ids.len() > MAX_CGROUP_DIRS {
+            self.ids.clear();
+        }
+        let mut stack = vec![(self.root.clone(), 0usize)];
+        let mut seen = 0usize;
+        while let Some((dir, depth)) = stack.pop() {
+            let Ok(rd) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in rd.flatten() {
+                let Ok(ft) = entry.file_type() else { continue };
+                if !ft.is_dir() {
+                    continue;
+                }
+                seen += 1;
+                if seen > MAX_CGROUP_DIRS {
+                    return;
+                }
+                let path = entry.path();
+                let Ok(meta) = entry.metadata() else { continue };
+                let rel = path
+                    .strip_prefix(&self.root)
+                    .map(|p| format!("/{}", p.to_string_lossy()))
+                    .unwrap_or_default();
+                self.ids.insert(meta.ino(), container_from_path(&rel));
+                if depth + 1 < MAX_CGROUP_DEPTH {
+                    stack.push((path, depth + 1));
+                }
+            }
+        }
+        if let Ok(meta) = std::fs::metadata(&self.root) {
+            self.ids.insert(meta.ino(), None);
+        }
+    }
+}
+
+#[cfg(test)]
+mod map_tests {
+    use super::*;
+
+    #[test]
+    fn ids_from_a_tree() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let id = "b".repeat(64);
+        let scope = dir
+            .path()
+            .join("system.slice")
+            .join(format!("docker-{id}.scope"));
+        std::fs::create_dir_all(&scope).unwrap();
+        let user = dir.path().join("user.slice");
+        std::fs::create_dir_all(&user).unwrap();
+        let mut m = CgroupMap::new(dir.path());
+        let ino = |p: &std::path::Path| std::fs::metadata(p).unwrap().ino();
+        assert_eq!(m.lookup(ino(&scope)).unwrap().unwrap().id, id);
+        assert_eq!(m.lookup(ino(&user)), Some(None));
+        assert_eq!(m.scans, 1, "the second lookup is served from the map");
+        assert_eq!(m.lookup(0), None);
+        // An unknown id right after a scan does not rescan.
+        assert_eq!(m.lookup(u64::MAX), None);
+        assert_eq!(m.scans, 1);
+    }
+}

@@ -35,6 +35,8 @@ pub struct ContainerInfo {
     pub cap_add: Vec<String>,
     /// The overlay upper directory on the host (files written since the container started).
     pub upper_dir: Option<PathBuf>,
+    /// The container's merged root file system on the host.
+    pub merged_dir: Option<PathBuf>,
     /// The container's init process on the host.
     pub pid: u32,
 }
@@ -115,10 +117,12 @@ pub fn parse_inspect(v: &Value) -> Option<ContainerInfo> {
         })
         .unwrap_or_default();
     let upper = s("/GraphDriver/Data/UpperDir");
+    let merged = s("/GraphDriver/Data/MergedDir");
     Some(ContainerInfo {
         container,
         cap_add,
         upper_dir: (!upper.is_empty()).then(|| PathBuf::from(upper)),
+        merged_dir: (!merged.is_empty()).then(|| PathBuf::from(merged)),
         pid: v
             .pointer("/State/Pid")
             .and_then(Value::as_u64)

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use strata_rules::event::{Ancestor, Container, Event, EventArg, Fd, Group, Process, User};
 
+use crate::cgroup::CgroupMap;
 use crate::docker::{ContainerCache, ContainerInfo, Lookup};
 use crate::process::{ProcInfo, ProcessTable};
 use crate::procfs::{ProcFs, caps_to_string, read_small};
@@ -51,8 +52,15 @@ pub enum FdRef {
         /// Directory descriptor.
         dirfd: i64,
     },
-    /// An existing descriptor (the new one after `dup2`).
+    /// An existing descriptor.
     Fd(i64),
+    /// `dup2`/`dup3`: `newfd` now refers to what `oldfd` refers to.
+    Dup {
+        /// The duplicated descriptor.
+        oldfd: i64,
+        /// The new descriptor.
+        newfd: i64,
+    },
     /// A socket and the address passed to connect/bind or returned by accept.
     Socket {
         /// The socket descriptor (for accept: the new one).
@@ -97,6 +105,8 @@ pub struct Record {
     pub gid: u32,
     /// `comm` at the time of the call.
     pub comm: String,
+    /// The kernel's cgroup v2 id of the process (0 when unknown).
+    pub cgroup_id: u64,
     /// Return value.
     pub res: i64,
     /// Arguments rendered as Falco renders them.
@@ -139,8 +149,12 @@ fn parse_accounts(passwd: &str, group: &str) -> Accounts {
 /// Builds events from records.
 pub struct Enricher {
     procs: ProcessTable,
+    cgroups: Option<CgroupMap>,
     containers: Arc<ContainerCache>,
     accounts: HashMap<String, Arc<Accounts>>,
+    /// Sockets each process connected, accepted or bound, by descriptor: a socket stays
+    /// describable after its process exited (`/proc` is gone by then).
+    sockets: HashMap<u32, HashMap<i64, Fd>>,
     hostname: String,
     num: u64,
     /// Events from a container whose metadata was not known yet.
@@ -152,11 +166,39 @@ impl Enricher {
     pub fn new(procfs: ProcFs, containers: Arc<ContainerCache>, hostname: String) -> Enricher {
         Enricher {
             procs: ProcessTable::new(procfs),
+            cgroups: None,
             containers,
             accounts: HashMap::new(),
+            sockets: HashMap::new(),
             hostname,
             num: 0,
             container_misses: 0,
+        }
+    }
+
+    /// Attributes events to containers by the kernel's cgroup id, resolved under `root`
+    /// (`/sys/fs/cgroup`), before falling back to `/proc/PID/cgroup`.
+    pub fn with_cgroup_root(mut self, root: impl Into<PathBuf>) -> Enricher {
+        self.cgroups = Some(CgroupMap::new(root));
+        self
+    }
+
+    /// Applies the kernel's cgroup id to the process's container.
+    fn apply_cgroup(&mut self, pid: u32, cgroup_id: u64) {
+        let Some(map) = &mut self.cgroups else { return };
+        let Some(found) = map.lookup(cgroup_id) else {
+            return;
+        };
+        if let Some(p) = self.procs.get_mut(pid) {
+            match found {
+                Some(c) => {
+                    if p.container_id.as_deref() != Some(c.id.as_str()) {
+                        p.container_id = Some(c.id);
+                        p.runtime = c.runtime;
+                    }
+                }
+                None => p.container_id = None,
+            }
         }
     }
 
@@ -173,11 +215,16 @@ impl Enricher {
     /// A fork (no event; the child inherits the parent's facts).
     pub fn fork(&mut self, parent: u32, child: u32, ts: u64) {
         self.procs.on_fork(parent, child, ts);
+        // Descriptors are inherited.
+        if let Some(socks) = self.sockets.get(&parent).cloned() {
+            self.sockets.insert(child, socks);
+        }
     }
 
     /// An exit: the `procexit` event, then the process is marked gone.
-    pub fn exit(&mut self, pid: u32, ts: u64, code: i64) -> Event {
+    pub fn exit(&mut self, pid: u32, ts: u64, code: i64, cgroup_id: u64) -> Event {
         let rec = Record {
+            cgroup_id,
             ts,
             evt_type: "procexit",
             pid,
@@ -195,6 +242,7 @@ impl Enricher {
         };
         let ev = self.event(&rec);
         self.procs.on_exit(pid);
+        self.sockets.remove(&pid);
         ev
     }
 
@@ -210,9 +258,12 @@ impl Enricher {
         comm: &str,
         uid: u32,
         gid: u32,
+        cgroup_id: u64,
     ) -> Event {
         self.procs
             .on_exec(pid, ppid, filename, argv, comm, uid, gid);
+        self.apply_cgroup(pid, cgroup_id);
+        self.apply_set_id_bits(pid);
         let args = vec![
             ("res", "0".to_owned()),
             (
@@ -222,7 +273,10 @@ impl Enricher {
             ("args", argv.get(1..).unwrap_or_default().join(" ")),
             ("filename", filename.to_owned()),
         ];
+        // Effective ids after the exec (set-id bits applied).
+        let (uid, gid) = self.procs.peek(pid).map_or((uid, gid), |p| (p.uid, p.gid));
         let rec = Record {
+            cgroup_id,
             ts,
             evt_type: "execve",
             pid,
@@ -286,6 +340,7 @@ impl Enricher {
     pub fn event(&mut self, rec: &Record) -> Event {
         let num = self.next_num();
         let pid = rec.pid;
+        self.apply_cgroup(pid, rec.cgroup_id);
         let info: ProcInfo = self.procs.get(pid).cloned().unwrap_or_else(|| ProcInfo {
             pid,
             comm: rec.comm.clone(),
@@ -446,15 +501,90 @@ impl Enricher {
                 name: resolve_path(&procfs, info, path, *dirfd),
                 ..Fd::default()
             }),
-            FdRef::Fd(fd) => Some(describe_fd(&procfs, rec.pid, *fd)),
+            FdRef::Fd(fd) => Some(
+                self.known_socket(rec.pid, *fd)
+                    .unwrap_or_else(|| describe_fd(&procfs, rec.pid, *fd)),
+            ),
+            FdRef::Dup { oldfd, newfd } => {
+                let mut f = self
+                    .known_socket(rec.pid, *oldfd)
+                    .unwrap_or_else(|| describe_fd(&procfs, rec.pid, *newfd));
+                f.num = *newfd;
+                if rec.res >= 0 && matches!(f.fd_type.as_str(), "ipv4" | "ipv6" | "unix") {
+                    self.remember_socket(rec.pid, f.clone());
+                }
+                Some(f)
+            }
             FdRef::Memfd { name } => Some(Fd {
                 num: rec.res,
                 fd_type: "memfd".to_owned(),
                 name: format!("/memfd:{name}"),
                 ..Fd::default()
             }),
-            FdRef::Socket { fd, addr, role } => Some(socket_fd(&procfs, rec.pid, *fd, addr, *role)),
+            FdRef::Socket { fd, addr, role } => {
+                let f = socket_fd(&procfs, rec.pid, *fd, addr, *role);
+                if *fd >= 0 && (rec.res >= 0 || rec.res == -115) {
+                    self.remember_socket(rec.pid, f.clone());
+                }
+                Some(f)
+            }
         }
+    }
+}
+
+impl Enricher {
+    /// A setuid or setgid executable changes the effective ids at exec. The kernel's
+    /// record has the real ids, and `/proc` is gone for short-lived processes, so the
+    /// file's mode decides: through `/proc/PID/exe` while the process lives, else through
+    /// the container's merged root file system (or the host's).
+    fn apply_set_id_bits(&mut self, pid: u32) {
+        use std::os::unix::fs::MetadataExt;
+        let Some(info) = self.procs.peek(pid).cloned() else {
+            return;
+        };
+        if info.exepath.is_empty() || info.exe_from_memfd {
+            return;
+        }
+        let procfs = self.procs.procfs().clone();
+        let mut meta = std::fs::metadata(procfs.root().join(pid.to_string()).join("exe")).ok();
+        if meta.is_none() {
+            let path = match &info.container_id {
+                Some(id) => match self.containers.get(id) {
+                    Lookup::Known(c) => c
+                        .merged_dir
+                        .as_ref()
+                        .map(|m| m.join(info.exepath.trim_start_matches('/'))),
+                    Lookup::Unknown => None,
+                },
+                None => Some(PathBuf::from(&info.exepath)),
+            };
+            meta = path.and_then(|p| std::fs::metadata(p).ok());
+        }
+        let Some(meta) = meta else { return };
+        let mode = meta.mode();
+        if let Some(p) = self.procs.get_mut(pid) {
+            if mode & 0o4000 != 0 {
+                p.uid = meta.uid();
+            }
+            if mode & 0o2000 != 0 {
+                p.gid = meta.gid();
+            }
+        }
+    }
+
+    fn known_socket(&self, pid: u32, fd: i64) -> Option<Fd> {
+        self.sockets.get(&pid)?.get(&fd).cloned()
+    }
+
+    fn remember_socket(&mut self, pid: u32, f: Fd) {
+        if self.sockets.len() > 65_536 {
+            self.sockets.clear();
+        }
+        let per = self.sockets.entry(pid).or_default();
+        if per.len() > 1024 {
+            per.clear();
+        }
+        per.insert(f.num, f);
     }
 }
 
@@ -657,6 +787,7 @@ mod tests {
             uid: 0,
             gid: 0,
             comm: "test".into(),
+            cgroup_id: 0,
             res: 3,
             args: vec![("flags", "O_RDONLY".into())],
             fd: FdRef::Open {

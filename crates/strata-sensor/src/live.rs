@@ -142,6 +142,7 @@ pub fn convert(en: &mut Enricher, raw: RawEvent) -> Option<Event> {
         uid: euid,
         gid: raw.gid,
         comm: raw.comm.clone(),
+        cgroup_id: raw.cgroup_id,
         res: raw.ret,
         args: Vec::new(),
         fd: FdRef::None,
@@ -159,7 +160,17 @@ pub fn convert(en: &mut Enricher, raw: RawEvent) -> Option<Event> {
             } else {
                 &exe_path
             };
-            let mut ev = en.exec(ts, pid, raw.ppid, path, &argv, &raw.comm, raw.uid, raw.gid);
+            let mut ev = en.exec(
+                ts,
+                pid,
+                raw.ppid,
+                path,
+                &argv,
+                &raw.comm,
+                raw.uid,
+                raw.gid,
+                raw.cgroup_id,
+            );
             ev.args.push(EventArg {
                 name: "ruid".into(),
                 value: raw.uid.to_string(),
@@ -183,7 +194,7 @@ pub fn convert(en: &mut Enricher, raw: RawEvent) -> Option<Event> {
             } else {
                 i64::from(code)
             };
-            return Some(en.exit(pid, ts, status));
+            return Some(en.exit(pid, ts, status, raw.cgroup_id));
         }
         Args::Open {
             dirfd,
@@ -318,7 +329,10 @@ pub fn convert(en: &mut Enricher, raw: RawEvent) -> Option<Event> {
                 ("newfd", newfd.to_string()),
                 ("flags", flags.to_string()),
             ];
-            rec.fd = FdRef::Fd(i64::from(newfd));
+            rec.fd = FdRef::Dup {
+                oldfd: i64::from(oldfd),
+                newfd: i64::from(newfd),
+            };
         }
         Args::Link {
             olddirfd,
@@ -477,7 +491,8 @@ pub fn run_live(
         }
     };
     let host = hostname();
-    let mut en = Enricher::new(ProcFs::default(), Arc::clone(&cache), host.clone());
+    let mut en = Enricher::new(ProcFs::default(), Arc::clone(&cache), host.clone())
+        .with_cgroup_root("/sys/fs/cgroup");
     started(&LiveStart {
         attached: probe.attached().len(),
         warnings: probe.warnings().to_vec(),

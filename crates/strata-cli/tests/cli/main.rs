@@ -9,6 +9,7 @@
 mod bad_input;
 mod formats;
 mod lang_images;
+mod monitor;
 mod os_images;
 mod peers;
 mod platforms;

@@ -1,0 +1,588 @@
+//! `strata monitor` end to end: the eBPF sensor watches real containers started from the
+//! minbase test image while the test performs each attack class, and a benign web server
+//! answers requests for a minute. Needs root, Docker, tracefs and a build with
+//! `--features ebpf`; skips outside CI without them and fails under CI=true.
+//! Replay (`--source replay:FILE`) is tested without privileges.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::support::{STRATA, strata};
+
+/// A container removed when the test ends, whatever happens.
+struct Container {
+    name: String,
+    id: String,
+}
+
+impl Drop for Container {
+    fn drop(&mut self) {
+        let _ = Command::new("docker")
+            .args(["rm", "-f", &self.name])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+fn docker(args: &[&str]) -> std::process::Output {
+    Command::new("docker").args(args).output().unwrap()
+}
+
+fn run_container(name: &str, image: &str, opts: &[&str], cmd: &[&str]) -> Container {
+    let _ = docker(&["rm", "-f", name]);
+    let mut args = vec!["run", "-d", "--name", name, "--network", "host"];
+    args.extend_from_slice(opts);
+    args.push(image);
+    args.extend_from_slice(cmd);
+    let out = docker(&args);
+    assert!(
+        out.status.success(),
+        "docker run {name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Container {
+        name: name.to_owned(),
+        id: String::from_utf8_lossy(&out.stdout).trim().to_owned(),
+    }
+}
+
+fn exec(c: &Container, user: Option<&str>, cmd: &[&str]) -> std::process::Output {
+    let mut args = vec!["exec"];
+    if let Some(u) = user {
+        args.extend_from_slice(&["-u", u]);
+    }
+    args.push(&c.name);
+    args.extend_from_slice(cmd);
+    docker(&args)
+}
+
+/// The sensor, killed when dropped.
+struct Sensor {
+    child: Child,
+    stdout: Option<std::thread::JoinHandle<String>>,
+    stderr: Option<std::thread::JoinHandle<String>>,
+}
+
+impl Sensor {
+    fn start(extra: &[&str]) -> Sensor {
+        let mut child = Command::new(STRATA)
+            .args([
+                "monitor",
+                "--source",
+                "ebpf",
+                "--sink",
+                "stdout:json",
+                "--duration",
+                "600s",
+            ])
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut out = child.stdout.take().unwrap();
+        let err = child.stderr.take().unwrap();
+        // Wait for the start-up line on stderr, keep reading the rest in the background.
+        let (tx, rx) = std::sync::mpsc::channel::<String>();
+        let stderr = std::thread::spawn(move || {
+            let mut all = String::new();
+            let mut r = BufReader::new(err);
+            let mut line = String::new();
+            while r.read_line(&mut line).unwrap_or(0) > 0 {
+                let _ = tx.send(line.clone());
+                all.push_str(&line);
+                line.clear();
+            }
+            all
+        });
+        let stdout = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = out.read_to_string(&mut s);
+            s
+        });
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut seen = String::new();
+        loop {
+            match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(l) if l.contains("strata monitor: source ebpf") => break,
+                Ok(l) => seen.push_str(&l),
+                Err(_) => {
+                    panic!("strata monitor did not start within 60 s; stderr so far:\n{seen}")
+                }
+            }
+        }
+        Sensor {
+            child,
+            stdout: Some(stdout),
+            stderr: Some(stderr),
+        }
+    }
+
+    /// Stops the sensor with SIGTERM; returns its alerts and stderr.
+    fn stop(mut self) -> (Vec<Value>, String) {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if self.child.try_wait().unwrap().is_some() {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "strata monitor did not stop on SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let out = self.stdout.take().unwrap().join().unwrap();
+        let err = self.stderr.take().unwrap().join().unwrap();
+        let alerts = out
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<Value>(l).unwrap_or_else(|e| panic!("alert line {l:?}: {e}"))
+            })
+            .collect();
+        (alerts, err)
+    }
+}
+
+impl Drop for Sensor {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn live_prerequisites() -> bool {
+    if !cfg!(feature = "ebpf") {
+        strata_testkit::skip_or_fail(
+            "strata was built without `--features ebpf`; the live sensor test needs it",
+        );
+        return false;
+    }
+    // SAFETY-free root check: /proc/self/status's effective uid.
+    let euid = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find_map(|l| {
+                l.strip_prefix("Uid:")
+                    .map(|v| v.split_whitespace().nth(1).unwrap_or("").to_owned())
+            })
+        })
+        .unwrap_or_default();
+    if euid != "0" {
+        strata_testkit::skip_or_fail("the live sensor test needs root (eBPF)");
+        return false;
+    }
+    if !std::path::Path::new("/sys/kernel/tracing/events").exists() {
+        strata_testkit::skip_or_fail("tracefs is not mounted at /sys/kernel/tracing");
+        return false;
+    }
+    true
+}
+
+fn field<'a>(a: &'a Value, name: &str) -> &'a Value {
+    a.pointer(&format!("/output_fields/{}", name.replace('/', "~1")))
+        .unwrap_or(&Value::Null)
+}
+
+/// The alerts of `rule` for the container.
+fn alerts_for<'a>(alerts: &'a [Value], rule: &str, short_id: &str) -> Vec<&'a Value> {
+    alerts
+        .iter()
+        .filter(|a| a["rule"] == rule && field(a, "container.id") == short_id)
+        .collect()
+}
+
+#[test]
+fn live_attacks_in_containers_raise_alerts_and_a_web_server_does_not() {
+    if !live_prerequisites() {
+        return;
+    }
+    let Some(img) = strata_testkit::images::minbase() else {
+        return;
+    };
+    img.ensure_loaded().unwrap();
+    let tag = std::process::id();
+
+    // The benign workload: a web server (perl, the container's entrypoint), started before
+    // the sensor so that its start-up is not what is judged.
+    let port = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let server_src = format!(
+        "use IO::Socket::INET; my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1:{port}', Listen => 16, ReuseAddr => 1) or die $!; \
+         while (my $c = $s->accept) {{ my $r = <$c>; print $c \"HTTP/1.0 200 OK\\r\\nContent-Length: 5\\r\\n\\r\\nhello\"; close $c; }}"
+    );
+    let web = run_container(
+        &format!("strata-mon-web-{tag}"),
+        &img.reference,
+        &[],
+        &["perl", "-e", &server_src],
+    );
+    let web_up = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            web_up.elapsed() < Duration::from_secs(30),
+            "the web server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    let sensor = Sensor::start(&[]);
+    // Without a seccomp filter: Docker's default profile refuses unshare and mount before
+    // any tracepoint sees them (for every tracepoint-based sensor), and the test wants the
+    // attempts themselves.
+    let target = run_container(
+        &format!("strata-mon-target-{tag}"),
+        &img.reference,
+        &["--security-opt", "seccomp=unconfined"],
+        &["sleep", "600"],
+    );
+    // Container metadata comes from the Docker event stream; give it a moment.
+    std::thread::sleep(Duration::from_secs(2));
+
+    // A minute of requests to the web server, in the background.
+    let stop_load = Arc::new(AtomicBool::new(false));
+    let served = Arc::new(AtomicU64::new(0));
+    let load = {
+        let (stop_load, served) = (stop_load.clone(), served.clone());
+        std::thread::spawn(move || {
+            let start = Instant::now();
+            while start.elapsed() < Duration::from_secs(60) && !stop_load.load(Ordering::Relaxed) {
+                if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
+                    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+                    let _ = s.write_all(b"GET / HTTP/1.0\r\n\r\n");
+                    let mut body = String::new();
+                    let _ = s.read_to_string(&mut body);
+                    if body.ends_with("hello") {
+                        served.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        })
+    };
+
+    // The attacks.
+    let ok = |o: std::process::Output, what: &str| {
+        assert!(
+            o.status.success(),
+            "{what}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
+    ok(
+        exec(&target, None, &["sh", "-c", "id >/dev/null"]),
+        "docker exec sh",
+    );
+    ok(
+        exec(&target, None, &["touch", "/etc/strata-planted"]),
+        "write below /etc",
+    );
+    ok(
+        exec(&target, None, &["cat", "/etc/shadow"]),
+        "read /etc/shadow",
+    );
+    ok(
+        exec(&target, None, &["cp", "/usr/bin/true", "/tmp/dropped"]),
+        "drop a binary",
+    );
+    ok(
+        exec(&target, None, &["chmod", "+x", "/tmp/dropped"]),
+        "chmod +x",
+    );
+    ok(
+        exec(&target, None, &["/tmp/dropped"]),
+        "run the dropped binary",
+    );
+    // A reverse shell's redirection: bash connects to a listener and puts the socket on stdout.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let rport = listener.local_addr().unwrap().port();
+    let accept = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        let mut got = String::new();
+        let _ = s.read_to_string(&mut got);
+        got
+    });
+    ok(
+        exec(
+            &target,
+            None,
+            &[
+                "bash",
+                "-c",
+                &format!("exec 1>/dev/tcp/127.0.0.1/{rport}; echo pwned"),
+            ],
+        ),
+        "reverse shell redirection",
+    );
+    assert_eq!(accept.join().unwrap().trim(), "pwned");
+    // unshare and mount are refused without CAP_SYS_ADMIN; the attempts are what counts.
+    let _ = exec(&target, None, &["unshare", "-m", "true"]);
+    let _ = exec(&target, None, &["mount", "-t", "tmpfs", "none", "/mnt"]);
+    // A setuid-root program run by an unprivileged user switches to root.
+    ok(
+        exec(
+            &target,
+            None,
+            &["cp", "/usr/bin/setpriv", "/usr/local/bin/sp"],
+        ),
+        "copy setpriv",
+    );
+    ok(
+        exec(&target, None, &["chmod", "4755", "/usr/local/bin/sp"]),
+        "setuid bit",
+    );
+    ok(
+        exec(
+            &target,
+            Some("1000:1000"),
+            &[
+                "/usr/local/bin/sp",
+                "--reuid=0",
+                "--regid=0",
+                "--clear-groups",
+                "true",
+            ],
+        ),
+        "setuid-root program as uid 1000",
+    );
+    // A host process reading /etc/shadow is reported as the host's.
+    ok(
+        Command::new("cat")
+            .arg("/etc/shadow")
+            .stdout(Stdio::null())
+            .output()
+            .unwrap(),
+        "host cat /etc/shadow",
+    );
+
+    load.join().unwrap();
+    stop_load.store(true, Ordering::Relaxed);
+    std::thread::sleep(Duration::from_secs(1));
+    let (alerts, stderr) = sensor.stop();
+    let short = |c: &Container| c.id.chars().take(12).collect::<String>();
+    let (tid, wid) = (short(&target), short(&web));
+    let dump = || {
+        alerts
+            .iter()
+            .map(|a| format!("{} | {}", a["rule"], a["output"]))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+
+    let expect = |rule: &str, check: &dyn Fn(&Value) -> bool, what: &str| {
+        let found = alerts_for(&alerts, rule, &tid);
+        assert!(
+            found.iter().any(|a| check(a)),
+            "expected {rule:?} for {what} in container {tid}; alerts:\n{}\nstderr:\n{stderr}",
+            dump()
+        );
+        for a in &found {
+            // Container context: name and image, not just the id.
+            assert_eq!(
+                field(a, "container.image.repository"),
+                "strata-test/minbase",
+                "{rule}: {a}"
+            );
+        }
+    };
+    let cmd_has = |needle: &'static str| {
+        move |a: &Value| {
+            field(a, "proc.cmdline")
+                .as_str()
+                .is_some_and(|c| c.contains(needle))
+        }
+    };
+    expect(
+        "Shell spawned in container",
+        &cmd_has("id >/dev/null"),
+        "docker exec sh -c",
+    );
+    expect("Docker exec into container", &|_| true, "docker exec");
+    expect(
+        "Write below system directory in container",
+        &|a| field(a, "fd.name") == "/etc/strata-planted",
+        "touch /etc/strata-planted",
+    );
+    expect(
+        "Sensitive file read",
+        &|a| field(a, "fd.name") == "/etc/shadow",
+        "cat /etc/shadow",
+    );
+    expect(
+        "Executable not in the image run in container",
+        &|a| field(a, "proc.exepath") == "/tmp/dropped",
+        "running /tmp/dropped",
+    );
+    expect(
+        "Reverse shell (socket duplicated onto standard input or output)",
+        &|a| {
+            field(a, "fd.name")
+                .as_str()
+                .is_some_and(|n| n.ends_with(&format!("127.0.0.1:{rport}")))
+        },
+        "bash /dev/tcp redirection",
+    );
+    expect(
+        "Namespace or mount change in container",
+        &|a| {
+            field(a, "proc.cmdline")
+                .as_str()
+                .is_some_and(|c| c.starts_with("unshare"))
+        },
+        "unshare -m",
+    );
+    expect(
+        "Namespace or mount change in container",
+        &|a| {
+            field(a, "proc.cmdline")
+                .as_str()
+                .is_some_and(|c| c.starts_with("mount"))
+        },
+        "mount -t tmpfs",
+    );
+    expect(
+        "Setuid to root by non-root process",
+        &|a| field(a, "user.uid") == 1000,
+        "setpriv --reuid=0 as uid 1000",
+    );
+    expect(
+        "Setuid-root program run by non-root user in container",
+        &|a| field(a, "evt.arg.ruid") == "1000",
+        "a setuid-root program",
+    );
+    assert!(
+        alerts
+            .iter()
+            .any(|a| a["rule"] == "Sensitive file read" && field(a, "container.id") == "host"),
+        "the host's read of /etc/shadow must be reported as the host's; alerts:\n{}",
+        dump()
+    );
+
+    // The benign workload raised nothing, and was really serving.
+    let benign: Vec<&Value> = alerts
+        .iter()
+        .filter(|a| field(a, "container.id") == wid.as_str())
+        .collect();
+    assert!(
+        benign.is_empty(),
+        "the web server raised alerts: {benign:#?}"
+    );
+    assert!(
+        served.load(Ordering::Relaxed) >= 100,
+        "the web server answered only {} requests",
+        served.load(Ordering::Relaxed)
+    );
+    assert!(
+        stderr.contains(" events, "),
+        "no summary on stderr: {stderr}"
+    );
+    // Kernel losses are not asserted: other tests of this binary load the machine at the
+    // same time; scripts/bench-monitor.sh measures the sustained rate without losses.
+}
+
+#[test]
+fn replay_source_counts_malformed_lines_and_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("events.jsonl");
+    std::fs::write(
+        &events,
+        concat!(
+            "{\"ts\":1796325012000000000,\"type\":\"openat\",\"res\":3,\"args\":[{\"name\":\"flags\",\"value\":\"O_RDONLY\"}],\"proc\":{\"pid\":7,\"name\":\"cat\"},\"fd\":{\"num\":3,\"type\":\"file\",\"name\":\"/etc/shadow\"},\"container\":{\"id\":\"3ad7b26ded6d\",\"image\":\"nginx:1.25\",\"image_repository\":\"nginx\"}}\n",
+            "not json\n",
+            "{\"ts\":1,\"type\":\"openat\",\"unknown\":1}\n",
+            "\n",
+            "{\"ts\":1796325012000000001,\"type\":\"execve\",\"proc\":{\"pid\":8,\"vpid\":9,\"name\":\"sh\",\"ancestors\":[{\"pid\":1,\"name\":\"containerd-shim\"}]},\"container\":{\"id\":\"3ad7b26ded6d\",\"image_repository\":\"nginx\"}}\n",
+        ),
+    )
+    .unwrap();
+    let run = strata(&[
+        "monitor",
+        "--source",
+        &format!("replay:{}", events.display()),
+        "--sink",
+        "stdout:json",
+    ]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let rules: Vec<String> = run
+        .stdout
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["rule"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        rules,
+        ["Sensitive file read", "Shell spawned in container"],
+        "{}",
+        run.stdout
+    );
+    assert!(run.stderr.contains("line 2"), "{}", run.stderr);
+    assert!(run.stderr.contains("line 3"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("2 events, 2 alerts, 2 malformed"),
+        "{}",
+        run.stderr
+    );
+
+    // --scope keeps only what it admits; text output is Falco's line.
+    let run = strata(&[
+        "monitor",
+        "--source",
+        &format!("replay:{}", events.display()),
+        "--sink",
+        "stdout:text",
+        "--scope",
+        "host",
+    ]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(run.stdout, "", "nothing on the host in this file");
+    assert!(run.stderr.contains("2 out of scope"), "{}", run.stderr);
+}
+
+#[test]
+fn bad_monitor_arguments_exit_2_and_say_what_is_wrong() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["--source", "nonsense"], "invalid --source"),
+        (&["--scope", "label:"], "invalid --scope"),
+        (&["--sink", "ftp://x"], "sink"),
+        (&["--rate-limit", "lots"], "invalid --rate-limit"),
+        (&["--duration", "forever"], "invalid --duration"),
+        (
+            &["--source", "replay:/nonexistent/events.jsonl"],
+            "/nonexistent/events.jsonl",
+        ),
+    ];
+    for (args, want) in cases {
+        let mut full = vec!["monitor"];
+        full.extend_from_slice(args);
+        let run = strata(&full);
+        assert_eq!(run.code, Some(2), "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains(want), "{args:?}: {}", run.stderr);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "- rule: x\n  condition: evt.type = (\n").unwrap();
+    let run = strata(&[
+        "monitor",
+        "--source",
+        "replay:/dev/null",
+        "--rules",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert!(run.stderr.contains("bad.yaml:"), "{}", run.stderr);
+}
