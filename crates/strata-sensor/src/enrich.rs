@@ -69,6 +69,8 @@ pub enum FdRef {
         addr: SockAddr,
         /// The call.
         role: SocketRole,
+        /// For accept: the listening socket (its bound address is the local end).
+        listen_fd: Option<i64>,
     },
     /// A memfd created by `memfd_create`.
     Memfd {
@@ -115,6 +117,16 @@ pub struct Record {
     pub fd: FdRef,
 }
 
+/// The cached context of one process (see [`Enricher::event_cached`]).
+#[derive(Debug, Default)]
+struct Template {
+    ev: Event,
+    /// The user the template was built for.
+    uid: u32,
+    /// The container whose metadata was not known yet when the template was built.
+    waiting_for_container: Option<String>,
+}
+
 /// User names from `/etc/passwd` and `/etc/group`, per root file system (host or container).
 #[derive(Debug, Default)]
 struct Accounts {
@@ -155,6 +167,13 @@ pub struct Enricher {
     /// Sockets each process connected, accepted or bound, by descriptor: a socket stays
     /// describable after its process exited (`/proc` is gone by then).
     sockets: HashMap<u32, HashMap<i64, Fd>>,
+    /// Per process, the last event built for it: the process, user, group and container
+    /// parts are reused by its next events, which only rewrite their own fields (type,
+    /// arguments, result, descriptor). Dropped on exec, exit, id changes and container
+    /// changes.
+    templates: HashMap<u32, Template>,
+    /// The event of the last exec or exit.
+    scratch: Event,
     hostname: String,
     num: u64,
     /// Events from a container whose metadata was not known yet.
@@ -170,6 +189,8 @@ impl Enricher {
             containers,
             accounts: HashMap::new(),
             sockets: HashMap::new(),
+            templates: HashMap::new(),
+            scratch: Event::default(),
             hostname,
             num: 0,
             container_misses: 0,
@@ -190,14 +211,19 @@ impl Enricher {
             return;
         };
         if let Some(p) = self.procs.get_mut(pid) {
-            match found {
+            let changed = match found {
                 Some(c) => {
-                    if p.container_id.as_deref() != Some(c.id.as_str()) {
+                    let changed = p.container_id.as_deref() != Some(c.id.as_str());
+                    if changed {
                         p.container_id = Some(c.id);
                         p.runtime = c.runtime;
                     }
+                    changed
                 }
-                None => p.container_id = None,
+                None => p.container_id.take().is_some(),
+            };
+            if changed {
+                self.templates.remove(&pid);
             }
         }
     }
@@ -243,7 +269,20 @@ impl Enricher {
         let ev = self.event(&rec);
         self.procs.on_exit(pid);
         self.sockets.remove(&pid);
+        self.templates.remove(&pid);
         ev
+    }
+
+    /// Keeps an event in the enricher's buffer and lends it out.
+    pub fn keep(&mut self, ev: Event) -> &Event {
+        self.scratch = ev;
+        &self.scratch
+    }
+
+    /// [`Enricher::exit`] into a buffer the enricher keeps (no copy for the caller).
+    pub fn exit_ref(&mut self, pid: u32, ts: u64, code: i64, cgroup_id: u64) -> &Event {
+        self.scratch = self.exit(pid, ts, code, cgroup_id);
+        &self.scratch
     }
 
     /// A successful exec: the `execve` event with the new image.
@@ -260,6 +299,7 @@ impl Enricher {
         gid: u32,
         cgroup_id: u64,
     ) -> Event {
+        self.templates.remove(&pid);
         self.procs
             .on_exec(pid, ppid, filename, argv, comm, uid, gid);
         self.apply_cgroup(pid, cgroup_id);
@@ -294,6 +334,7 @@ impl Enricher {
     /// After a successful setuid/setgid/capset family call: the process's ids and
     /// capabilities are read again.
     pub fn refresh_ids(&mut self, pid: u32) {
+        self.templates.remove(&pid);
         let procfs = self.procs.procfs().clone();
         if let Some(st) = procfs.status(pid)
             && let Some(p) = self.procs.get_mut(pid)
@@ -336,6 +377,81 @@ impl Enricher {
         a
     }
 
+    /// The event for one record, reusing the process's context from its previous event
+    /// (no `/proc` reads, no copies of the process, its ancestors or its container).
+    pub fn event_cached(&mut self, rec: &Record) -> &Event {
+        let pid = rec.pid;
+        self.apply_cgroup(pid, rec.cgroup_id);
+        let fresh = match self.templates.get(&pid) {
+            None => true,
+            Some(t) => {
+                t.uid != rec.uid
+                    || t.waiting_for_container
+                        .as_deref()
+                        .is_some_and(|id| matches!(self.containers.get(id), Lookup::Known(_)))
+            }
+        };
+        if fresh {
+            let ev = self.event(rec);
+            let waiting_for_container = ev
+                .container
+                .as_ref()
+                .filter(|c| c.image.is_empty() && !c.full_id.is_empty())
+                .map(|c| c.full_id.clone());
+            if self.templates.len() >= 65_536 {
+                self.templates.clear();
+            }
+            let t = self.templates.entry(pid).or_default();
+            t.ev = ev;
+            t.uid = rec.uid;
+            t.waiting_for_container = waiting_for_container;
+            return &t.ev;
+        }
+        let num = self.next_num();
+        let cwd = self
+            .templates
+            .get(&pid)
+            .map(|t| t.ev.proc.cwd.clone())
+            .filter(|_| matches!(&rec.fd, FdRef::Open { path, .. } | FdRef::Path { path, .. } if !path.starts_with('/')))
+            .unwrap_or_default();
+        let fd = self.fd(rec, &cwd);
+        let Some(t) = self.templates.get_mut(&pid) else {
+            return &self.scratch;
+        };
+        let ev = &mut t.ev;
+        ev.num = num;
+        ev.ts = rec.ts;
+        if ev.evt_type != rec.evt_type {
+            ev.evt_type.clear();
+            ev.evt_type.push_str(rec.evt_type);
+        }
+        ev.res = rec.res;
+        ev.args.truncate(rec.args.len());
+        for (i, (n, v)) in rec.args.iter().enumerate() {
+            match ev.args.get_mut(i) {
+                Some(a) => {
+                    if a.name != *n {
+                        a.name.clear();
+                        a.name.push_str(n);
+                    }
+                    a.value.clear();
+                    a.value.push_str(v);
+                }
+                None => ev.args.push(EventArg {
+                    name: (*n).to_owned(),
+                    value: v.clone(),
+                }),
+            }
+        }
+        ev.proc.tid = i64::from(rec.tid);
+        if !rec.comm.is_empty() && ev.proc.name != rec.comm {
+            ev.proc.name.clear();
+            ev.proc.name.push_str(&rec.comm);
+        }
+        ev.fd = fd;
+        &t.ev
+    }
+
     /// The event for one record.
     pub fn event(&mut self, rec: &Record) -> Event {
         let num = self.next_num();
@@ -361,11 +477,11 @@ impl Enricher {
         };
         let upper = self.exe_upper_layer(&info, container.as_deref());
         let ancestors = self.procs.ancestors(pid, MAX_ANCESTORS);
-        let account_key = info
-            .container_id
-            .clone()
-            .unwrap_or_else(|| "host".to_owned());
-        let accounts = self.accounts(&account_key, pid);
+        let accounts = match info.container_id.as_deref() {
+            Some(id) => self.accounts(id, pid),
+            None => self.accounts("host", pid),
+        };
+        let mut info = info;
         let uid = rec.uid;
         let gid = rec.gid;
         let (uname, home, shell) = accounts.users.get(&uid).cloned().unwrap_or_default();
@@ -373,7 +489,7 @@ impl Enricher {
             .ok()
             .and_then(|l| accounts.users.get(&l).map(|u| u.0.clone()))
             .unwrap_or_default();
-        let fd = self.fd(rec, &info);
+        let fd = self.fd(rec, &info.cwd);
         let comm = if rec.comm.is_empty() {
             info.comm.clone()
         } else {
@@ -402,10 +518,10 @@ impl Enricher {
                 sid: i64::from(info.sid),
                 vpgid: i64::from(info.pgrp),
                 name: comm,
-                exe: info.exe.clone(),
-                exepath: info.exepath.clone(),
-                args: info.args.clone(),
-                cwd: info.cwd.clone(),
+                exe: std::mem::take(&mut info.exe),
+                exepath: std::mem::take(&mut info.exepath),
+                args: std::mem::take(&mut info.args),
+                cwd: std::mem::take(&mut info.cwd),
                 tty: info.tty,
                 env: Vec::new(),
                 start_ts: info.start_ts,
@@ -421,13 +537,13 @@ impl Enricher {
                 cap_effective: caps_to_string(info.caps[2]),
                 cap_inheritable: caps_to_string(info.caps[0]),
                 ancestors: ancestors
-                    .iter()
+                    .into_iter()
                     .map(|a| Ancestor {
                         pid: i64::from(a.pid),
-                        name: a.comm.clone(),
-                        exe: a.exe.clone(),
-                        exepath: a.exepath.clone(),
-                        args: a.args.clone(),
+                        name: a.comm,
+                        exe: a.exe,
+                        exepath: a.exepath,
+                        args: a.args,
                         start_ts: a.start_ts,
                     })
                     .collect(),
@@ -479,12 +595,12 @@ impl Enricher {
         v
     }
 
-    fn fd(&mut self, rec: &Record, info: &ProcInfo) -> Option<Fd> {
+    fn fd(&mut self, rec: &Record, cwd: &str) -> Option<Fd> {
         let procfs = self.procs.procfs().clone();
         match &rec.fd {
             FdRef::None => None,
             FdRef::Open { path, dirfd, flags } => {
-                let name = resolve_path(&procfs, info, path, *dirfd);
+                let name = resolve_path(&procfs, rec.pid, cwd, path, *dirfd);
                 let directory = flags & 0o200_000 != 0;
                 Some(Fd {
                     num: if rec.res >= 0 { rec.res } else { -1 },
@@ -498,7 +614,7 @@ impl Enricher {
                 num: -1,
                 fd_type: "file".to_owned(),
                 nameraw: path.clone(),
-                name: resolve_path(&procfs, info, path, *dirfd),
+                name: resolve_path(&procfs, rec.pid, cwd, path, *dirfd),
                 ..Fd::default()
             }),
             FdRef::Fd(fd) => Some(
@@ -521,8 +637,16 @@ impl Enricher {
                 name: format!("/memfd:{name}"),
                 ..Fd::default()
             }),
-            FdRef::Socket { fd, addr, role } => {
-                let f = socket_fd(&procfs, rec.pid, *fd, addr, *role);
+            FdRef::Socket {
+                fd,
+                addr,
+                role,
+                listen_fd,
+            } => {
+                let local = listen_fd
+                    .and_then(|l| self.known_socket(rec.pid, l))
+                    .and_then(|l| Some((l.sip?.parse().ok()?, u16::try_from(l.sport?).ok()?)));
+                let f = socket_fd(*fd, addr, *role, local);
                 if *fd >= 0 && (rec.res >= 0 || rec.res == -115) {
                     self.remember_socket(rec.pid, f.clone());
                 }
@@ -597,18 +721,14 @@ fn with_vpid(c: &Container, vpid: u32) -> Container {
 }
 
 /// Joins a relative path to the directory it is relative to and removes `.` and `..`.
-pub fn resolve_path(procfs: &ProcFs, info: &ProcInfo, path: &str, dirfd: i64) -> String {
+pub fn resolve_path(procfs: &ProcFs, pid: u32, cwd: &str, path: &str, dirfd: i64) -> String {
     if path.starts_with('/') {
         return normalize(path);
     }
     let base = if dirfd == AT_FDCWD {
-        procfs
-            .link(info.pid, "cwd")
-            .unwrap_or_else(|| info.cwd.clone())
+        procfs.link(pid, "cwd").unwrap_or_else(|| cwd.to_owned())
     } else {
-        procfs
-            .link(info.pid, &format!("fd/{dirfd}"))
-            .unwrap_or_default()
+        procfs.link(pid, &format!("fd/{dirfd}")).unwrap_or_default()
     };
     if base.is_empty() {
         return path.to_owned();
@@ -697,10 +817,12 @@ fn inet_fd(
     }
 }
 
-fn socket_fd(procfs: &ProcFs, pid: u32, fd: i64, addr: &SockAddr, role: SocketRole) -> Fd {
+/// A socket from the call's own arguments. The local end of a connect is not looked up
+/// (reading `/proc/PID/net/*` per connection would cost more than everything else on the
+/// event path); `local` is the listening socket's bound address for accept.
+fn socket_fd(fd: i64, addr: &SockAddr, role: SocketRole, local: Option<(IpAddr, u16)>) -> Fd {
     match addr {
         SockAddr::Inet(ip, port) => {
-            let entry = sockets::lookup(procfs, pid, fd);
             let unspecified = |ip: &IpAddr| -> IpAddr {
                 if ip.is_ipv4() {
                     IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)
@@ -708,16 +830,16 @@ fn socket_fd(procfs: &ProcFs, pid: u32, fd: i64, addr: &SockAddr, role: SocketRo
                     IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED)
                 }
             };
-            let proto = entry.as_ref().map_or("tcp", |e| e.l4proto);
+            let proto = "tcp";
             match role {
                 SocketRole::Connect => {
-                    let local = entry.map_or((unspecified(ip), 0), |e| e.local);
+                    let local = (unspecified(ip), 0);
                     let mut f = inet_fd(fd, &local, &(*ip, *port), proto, false);
                     f.connected = true;
                     f
                 }
                 SocketRole::Accept => {
-                    let local = entry.map_or((unspecified(ip), 0), |e| e.local);
+                    let local = local.unwrap_or((unspecified(ip), 0));
                     inet_fd(fd, &(*ip, *port), &local, proto, true)
                 }
                 SocketRole::Bind => {
@@ -734,7 +856,11 @@ fn socket_fd(procfs: &ProcFs, pid: u32, fd: i64, addr: &SockAddr, role: SocketRo
             name: path.clone(),
             ..Fd::default()
         },
-        SockAddr::Other(_) => describe_fd(procfs, pid, fd),
+        SockAddr::Other(family) => Fd {
+            num: fd,
+            fd_type: if *family == 16 { "netlink" } else { "socket" }.to_owned(),
+            ..Fd::default()
+        },
     }
 }
 
@@ -747,18 +873,14 @@ mod tests {
         assert_eq!(normalize("/etc/../etc/./shadow"), "/etc/shadow");
         assert_eq!(normalize("/../.."), "/");
         assert_eq!(normalize("//a//b/"), "/a/b");
-        let info = ProcInfo {
-            cwd: "/srv/app".into(),
-            pid: u32::MAX,
-            ..ProcInfo::default()
-        };
+        let (pid, cwd) = (u32::MAX, "/srv/app");
         let fs = ProcFs::new("/nonexistent-proc");
         assert_eq!(
-            resolve_path(&fs, &info, "../etc/passwd", AT_FDCWD),
+            resolve_path(&fs, pid, cwd, "../etc/passwd", AT_FDCWD),
             "/srv/etc/passwd"
         );
-        assert_eq!(resolve_path(&fs, &info, "/etc/shadow", 3), "/etc/shadow");
-        assert_eq!(resolve_path(&fs, &info, "x", 3), "x");
+        assert_eq!(resolve_path(&fs, pid, cwd, "/etc/shadow", 3), "/etc/shadow");
+        assert_eq!(resolve_path(&fs, pid, cwd, "x", 3), "x");
     }
 
     #[test]

@@ -128,7 +128,7 @@ fn sockaddr(a: Option<&strata_ebpf::SockAddr>) -> SockAddr {
 
 /// Feeds one probe record to the enricher; returns the event to evaluate, if any
 /// (forks produce none).
-pub fn convert(en: &mut Enricher, raw: RawEvent) -> Option<Event> {
+pub fn convert(en: &mut Enricher, raw: RawEvent) -> Option<&Event> {
     let ts = raw.ts_ns;
     let pid = raw.pid;
     // The kernel's uid is the real uid; rules see the effective one from the table.
@@ -179,7 +179,7 @@ pub fn convert(en: &mut Enricher, raw: RawEvent) -> Option<Event> {
                 name: "euid".into(),
                 value: ev.user.uid.to_string(),
             });
-            return Some(ev);
+            return Some(en.keep(ev));
         }
         Args::Exec { filename, .. } => {
             rec.args = vec![("filename", filename)];
@@ -194,7 +194,7 @@ pub fn convert(en: &mut Enricher, raw: RawEvent) -> Option<Event> {
             } else {
                 i64::from(code)
             };
-            return Some(en.exit(pid, ts, status, raw.cgroup_id));
+            return Some(en.exit_ref(pid, ts, status, raw.cgroup_id));
         }
         Args::Open {
             dirfd,
@@ -215,16 +215,17 @@ pub fn convert(en: &mut Enricher, raw: RawEvent) -> Option<Event> {
             };
         }
         Args::Socket { fd, addr, .. } => {
-            let (role, sock_fd) = match raw.kind {
-                Kind::Accept | Kind::Accept4 => (SocketRole::Accept, raw.ret),
-                Kind::Bind => (SocketRole::Bind, i64::from(fd)),
-                _ => (SocketRole::Connect, i64::from(fd)),
+            let (role, sock_fd, listen_fd) = match raw.kind {
+                Kind::Accept | Kind::Accept4 => (SocketRole::Accept, raw.ret, Some(i64::from(fd))),
+                Kind::Bind => (SocketRole::Bind, i64::from(fd), None),
+                _ => (SocketRole::Connect, i64::from(fd), None),
             };
             rec.args = vec![("fd", fd.to_string())];
             rec.fd = FdRef::Socket {
                 fd: sock_fd,
                 addr: sockaddr(addr.as_ref()),
                 role,
+                listen_fd,
             };
         }
         Args::SetIds {
@@ -343,10 +344,15 @@ pub fn convert(en: &mut Enricher, raw: RawEvent) -> Option<Event> {
         } => {
             let old_resolved = match olddirfd {
                 Some(d) => {
-                    let info = en.processes().get(pid).cloned().unwrap_or_default();
+                    let cwd = en
+                        .processes()
+                        .get(pid)
+                        .map(|p| p.cwd.clone())
+                        .unwrap_or_default();
                     crate::enrich::resolve_path(
                         en.processes().procfs(),
-                        &info,
+                        pid,
+                        &cwd,
                         &oldpath,
                         i64::from(d),
                     )
@@ -389,11 +395,14 @@ pub fn convert(en: &mut Enricher, raw: RawEvent) -> Option<Event> {
         // A kind this sensor does not know yet: the event with its type and result only.
         _ => {}
     }
-    let ev = en.event(&rec);
     if refresh_ids {
+        // The ids change with this call: the event shows the caller as it was, then the
+        // process is read again.
+        let ev = en.event(&rec);
         en.refresh_ids(pid);
+        return Some(en.keep(ev));
     }
-    Some(ev)
+    Some(en.event_cached(&rec))
 }
 
 /// A Docker Engine event as a runtime event (`evt.type = container`).
@@ -510,7 +519,7 @@ pub fn run_live(
         let now = Instant::now();
         for raw in batch.drain(..) {
             if let Some(ev) = convert(&mut en, raw) {
-                monitor.handle(&ev, now, dispatcher);
+                monitor.handle(ev, now, dispatcher);
             }
         }
         for dev in docker_rx.try_iter() {

@@ -293,7 +293,17 @@ impl ProcessTable {
             match self.get(ppid) {
                 Some(p) => {
                     cur = Some(p.ppid);
-                    out.push(p.clone());
+                    // Only what events show of an ancestor.
+                    out.push(ProcInfo {
+                        pid: p.pid,
+                        ppid: p.ppid,
+                        comm: p.comm.clone(),
+                        exe: p.exe.clone(),
+                        exepath: p.exepath.clone(),
+                        args: p.args.clone(),
+                        start_ts: p.start_ts,
+                        ..ProcInfo::default()
+                    });
                 }
                 None => break,
             }

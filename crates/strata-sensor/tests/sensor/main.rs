@@ -1,0 +1,4 @@
+//! Integration tests of strata-sensor.
+#![allow(clippy::unwrap_used)]
+
+mod scenarios;
