@@ -78,6 +78,15 @@ enum kind {
 	K_CHMOD = 41,
 	K_FCHMOD = 42,
 	K_FCHMODAT2 = 43,
+	/* The pre-*at calls that musl (Alpine) still makes on x86_64. */
+	K_OPEN = 44,
+	K_CREAT = 45,
+	K_UNLINK = 46,
+	K_RENAME = 47,
+	K_MKDIR = 48,
+	K_SYMLINK = 49,
+	K_LINK = 50,
+	K_DUP = 51,
 };
 
 struct hdr {
@@ -407,8 +416,19 @@ static __always_inline int on_exit(struct sys_exit_ctx *ctx, __u32 kind)
 		break;
 	case K_MEMFD_CREATE:
 	case K_CHMOD:
+	case K_OPEN:
+	case K_CREAT:
+	case K_UNLINK:
+	case K_MKDIR:
 		off = put_str(rec, off, (const void *)a[0], 1);
 		n = 1;
+		break;
+	case K_RENAME:
+	case K_SYMLINK:
+	case K_LINK:
+		off = put_str(rec, off, (const void *)a[0], 1);
+		off = put_str(rec, off, (const void *)a[1], 1);
+		n = 2;
 		break;
 	case K_SYMLINKAT:
 		off = put_str(rec, off, (const void *)a[0], 1);
@@ -675,6 +695,14 @@ SYSCALL(fchmodat2, K_FCHMODAT2, 4)
 SYSCALL(mkdirat, K_MKDIRAT, 3)
 SYSCALL(chmod, K_CHMOD, 2)
 SYSCALL(fchmod, K_FCHMOD, 2)
+SYSCALL(open, K_OPEN, 3)
+SYSCALL(creat, K_CREAT, 2)
+SYSCALL(unlink, K_UNLINK, 1)
+SYSCALL(rename, K_RENAME, 2)
+SYSCALL(mkdir, K_MKDIR, 2)
+SYSCALL(symlink, K_SYMLINK, 2)
+SYSCALL(link, K_LINK, 2)
+SYSCALL(dup, K_DUP, 1)
 
 /* bpf_probe_read_user* and bpf_get_current_task are GPL-only helpers: the kernel loads
  * this object only with a GPL-compatible license string. */

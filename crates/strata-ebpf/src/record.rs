@@ -75,6 +75,15 @@ pub enum Kind {
     Mkdirat,
     Chmod,
     Fchmod,
+    /// The pre-`*at` calls musl (Alpine) makes on x86_64.
+    Open,
+    Creat,
+    Unlink,
+    Rename,
+    Mkdir,
+    Symlink,
+    Link,
+    Dup,
 }
 
 /// `(wire id, kind, Falco event type)`; ids 16 and 17 (execve, execveat) are used only
@@ -116,6 +125,14 @@ const KINDS: &[(u16, Kind, &str)] = &[
     (41, Kind::Chmod, "chmod"),
     (42, Kind::Fchmod, "fchmod"),
     (43, Kind::Fchmodat2, "fchmodat"),
+    (44, Kind::Open, "open"),
+    (45, Kind::Creat, "creat"),
+    (46, Kind::Unlink, "unlink"),
+    (47, Kind::Rename, "rename"),
+    (48, Kind::Mkdir, "mkdir"),
+    (49, Kind::Symlink, "symlink"),
+    (50, Kind::Link, "link"),
+    (51, Kind::Dup, "dup"),
 ];
 
 impl Kind {
@@ -496,7 +513,14 @@ fn s(blobs: &[&[u8]], i: usize) -> String {
 fn decode_args(kind: Kind, a: &[u64; 6], blobs: &[&[u8]]) -> Result<Args, DecodeError> {
     let nblobs = match kind {
         Kind::Exec | Kind::ExecFailed => return decode_exec(kind, a, blobs),
-        Kind::Openat2 | Kind::Capset | Kind::Symlinkat | Kind::Linkat | Kind::Renameat2 => 2,
+        Kind::Openat2
+        | Kind::Capset
+        | Kind::Symlinkat
+        | Kind::Linkat
+        | Kind::Renameat2
+        | Kind::Rename
+        | Kind::Symlink
+        | Kind::Link => 2,
         Kind::Mount => 3,
         Kind::Fork
         | Kind::Exit
@@ -512,6 +536,7 @@ fn decode_args(kind: Kind, a: &[u64; 6], blobs: &[&[u8]]) -> Result<Args, Decode
         | Kind::Bpf
         | Kind::Dup2
         | Kind::Dup3
+        | Kind::Dup
         | Kind::Fchmod => 0,
         _ => 1,
     };
@@ -665,6 +690,53 @@ fn decode_args(kind: Kind, a: &[u64; 6], blobs: &[&[u8]]) -> Result<Args, Decode
         Kind::Fchmod => Args::Fchmod {
             fd: fd(a[0]),
             mode: a[1],
+        },
+        Kind::Open => Args::Open {
+            dirfd: -100,
+            path: s(blobs, 0),
+            flags: a[1],
+            mode: a[2],
+            resolve: 0,
+        },
+        // creat(path, mode) is open(path, O_CREAT|O_WRONLY|O_TRUNC, mode).
+        Kind::Creat => Args::Open {
+            dirfd: -100,
+            path: s(blobs, 0),
+            flags: 0o1101,
+            mode: a[1],
+            resolve: 0,
+        },
+        Kind::Unlink => Args::Path {
+            dirfd: -100,
+            path: s(blobs, 0),
+            flags: 0,
+            mode: 0,
+        },
+        Kind::Mkdir => Args::Path {
+            dirfd: -100,
+            path: s(blobs, 0),
+            flags: 0,
+            mode: a[1],
+        },
+        Kind::Rename | Kind::Link => Args::Link {
+            olddirfd: Some(-100),
+            oldpath: s(blobs, 0),
+            newdirfd: -100,
+            newpath: s(blobs, 1),
+            flags: 0,
+        },
+        Kind::Symlink => Args::Link {
+            olddirfd: None,
+            oldpath: s(blobs, 0),
+            newdirfd: -100,
+            newpath: s(blobs, 1),
+            flags: 0,
+        },
+        // The new descriptor is the return value.
+        Kind::Dup => Args::Dup {
+            oldfd: fd(a[0]),
+            newfd: -1,
+            flags: 0,
         },
         Kind::Exec | Kind::ExecFailed => return decode_exec(kind, a, blobs),
     })
@@ -1177,6 +1249,82 @@ mod tests {
             (
                 rec(Kind::Fchmod, [4, 0o644, 0, 0, 0, 0], &[]),
                 Args::Fchmod { fd: 4, mode: 0o644 },
+            ),
+            (
+                rec(Kind::Open, [0, 0o101, 0o644, 0, 0, 0], &[b"/etc/x"]),
+                Args::Open {
+                    dirfd: -100,
+                    path: "/etc/x".into(),
+                    flags: 0o101,
+                    mode: 0o644,
+                    resolve: 0,
+                },
+            ),
+            (
+                rec(Kind::Creat, [0, 0o600, 0, 0, 0, 0], &[b"f"]),
+                Args::Open {
+                    dirfd: -100,
+                    path: "f".into(),
+                    flags: 0o1101,
+                    mode: 0o600,
+                    resolve: 0,
+                },
+            ),
+            (
+                rec(Kind::Unlink, [0; 6], &[b"/bin/sh"]),
+                Args::Path {
+                    dirfd: -100,
+                    path: "/bin/sh".into(),
+                    flags: 0,
+                    mode: 0,
+                },
+            ),
+            (
+                rec(Kind::Mkdir, [0, 0o755, 0, 0, 0, 0], &[b"/etc/d"]),
+                Args::Path {
+                    dirfd: -100,
+                    path: "/etc/d".into(),
+                    flags: 0,
+                    mode: 0o755,
+                },
+            ),
+            (
+                rec(Kind::Rename, [0; 6], &[b"a", b"/etc/b"]),
+                Args::Link {
+                    olddirfd: Some(-100),
+                    oldpath: "a".into(),
+                    newdirfd: -100,
+                    newpath: "/etc/b".into(),
+                    flags: 0,
+                },
+            ),
+            (
+                rec(Kind::Link, [0; 6], &[b"/etc/shadow", b"s"]),
+                Args::Link {
+                    olddirfd: Some(-100),
+                    oldpath: "/etc/shadow".into(),
+                    newdirfd: -100,
+                    newpath: "s".into(),
+                    flags: 0,
+                },
+            ),
+            (
+                rec(Kind::Symlink, [0; 6], &[b"/etc/shadow", b"s"]),
+                Args::Link {
+                    olddirfd: None,
+                    oldpath: "/etc/shadow".into(),
+                    newdirfd: -100,
+                    newpath: "s".into(),
+                    flags: 0,
+                },
+            ),
+            (
+                rec(Kind::Dup, [5, 0, 0, 0, 0, 0], &[]),
+                Args::Dup {
+                    oldfd: 5,
+                    newfd: -1,
+                    flags: 0,
+                },
             ),
         ];
         v[0].0.ret = 0;

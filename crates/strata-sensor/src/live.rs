@@ -360,7 +360,9 @@ pub fn convert(en: &mut Enricher, raw: RawEvent) -> Option<&Event> {
                 None => oldpath.clone(),
             };
             rec.args = match raw.kind {
-                Kind::Symlinkat => vec![("target", oldpath), ("linkpath", newpath.clone())],
+                Kind::Symlinkat | Kind::Symlink => {
+                    vec![("target", oldpath), ("linkpath", newpath.clone())]
+                }
                 _ => vec![
                     ("oldpath", old_resolved),
                     ("newpath", newpath.clone()),
