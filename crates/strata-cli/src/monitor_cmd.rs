@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use strata_rules::cli::{ReplayOptions, render_diagnostic};
-use strata_sensor::live::{LiveOptions, LiveStart, run_live};
+use strata_sensor::live::{LiveOptions, LiveSource, LiveStart, run_live};
 use strata_sensor::monitor::{Monitor, load_rules, render_metrics, run_replay};
 use strata_sensor::scope::Scope;
 use strata_sinks::{
@@ -22,9 +22,10 @@ use strata_sinks::{
 /// Watch running containers and alert on suspicious behaviour.
 #[derive(Debug, clap::Args)]
 pub struct MonitorArgs {
-    /// Event source: `auto` (the best available live source), `ebpf` (kernel tracepoints;
-    /// needs root and a build with `--features ebpf`), or `replay:FILE` (strata's JSONL
-    /// events, docs/events-jsonl.md).
+    /// Event source: `auto` (eBPF if it loads, else the process connector), `ebpf` (kernel
+    /// tracepoints; needs root and a build with `--features ebpf`), `proc` (the netlink
+    /// process connector: process starts, exits, uid/gid changes and ptrace only; needs
+    /// root), or `replay:FILE` (strata's JSONL events, docs/events-jsonl.md).
     #[arg(
         long,
         default_value = "auto",
@@ -164,35 +165,41 @@ pub fn run(args: MonitorArgs) -> anyhow::Result<ExitCode> {
         eprintln!("strata monitor: source replay:{path}, {enabled} rules enabled");
         run_replay(std::path::Path::new(path), &mut monitor, &dispatcher, &stop)
             .map_err(anyhow::Error::from)
-    } else if args.source == "ebpf" || args.source == "auto" {
+    } else if let Some(source) = match args.source.as_str() {
+        "auto" => Some(LiveSource::Auto),
+        "ebpf" => Some(LiveSource::Ebpf),
+        "proc" => Some(LiveSource::Proc),
+        _ => None,
+    } {
         let opts = LiveOptions {
+            source,
             docker_endpoint: args.docker_host.clone(),
             no_docker: args.no_docker,
             ring_buffer_bytes: None,
             duration: run_for,
         };
-        let source = args.source.clone();
+        let auto = source == LiveSource::Auto;
         run_live(&opts, &mut monitor, &dispatcher, &stop, &mut |s: &LiveStart| {
+            let what = match s.source {
+                "ebpf" => format!("ebpf ({} tracepoints attached)", s.attached),
+                _ => "proc (process starts, exits, uid/gid changes and ptrace only; no file or network events)".to_owned(),
+            };
             eprintln!(
-                "strata monitor: source ebpf{} ({} tracepoints attached), {enabled} rules enabled, container metadata: {}",
-                if source == "auto" { " (chosen by auto)" } else { "" },
-                s.attached,
+                "strata monitor: source {what}{}, {enabled} rules enabled, container metadata: {}",
+                if auto { ", chosen by auto" } else { "" },
                 s.containers
             );
+            if let Some(r) = &s.fallback_reason {
+                eprintln!("warning: eBPF is unavailable ({r}); fell back to the process connector");
+            }
             for w in &s.warnings {
                 eprintln!("warning: {w}");
             }
         })
-        .map_err(|e| {
-            if source == "auto" {
-                anyhow::anyhow!("{e}\n  no other live source is available in this version (the proc connector and fanotify sources are not implemented yet); use --source replay:FILE for recorded events")
-            } else {
-                anyhow::Error::from(e)
-            }
-        })
+        .map_err(anyhow::Error::from)
     } else {
         bail!(
-            "invalid --source {:?}: expected auto, ebpf or replay:FILE",
+            "invalid --source {:?}: expected auto, ebpf, proc or replay:FILE",
             args.source
         );
     };

@@ -11,8 +11,11 @@
  *  46  u8  nblobs      number of blobs after the fixed part
  *  47  u8  version     REC_VERSION
  *  48  char comm[16]
- *  64  u64 a[6]        the raw syscall arguments (or per-kind values, see below)
- * 112  blobs           each: u16 length, then that many bytes (no NUL, no padding)
+ *  64  u32 mntns       inode of the task's mount namespace (tells containers apart on
+ *                      cgroup v1 hosts, where the cgroup v2 id does not)
+ *  68  u32 reserved
+ *  72  u64 a[6]        the raw syscall arguments (or per-kind values, see below)
+ * 120  blobs           each: u16 length, then that many bytes (no NUL, no padding)
  *
  * Syscall records are emitted once, at sys_exit, from the arguments stashed at sys_enter
  * (keyed by tid). Strings and structs are read from user memory at exit, except for
@@ -24,8 +27,8 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 
-#define REC_VERSION 1
-#define HDR_SIZE 64
+#define REC_VERSION 2
+#define HDR_SIZE 72
 #define NARGS 6
 #define FIXED_SIZE (HDR_SIZE + NARGS * 8)
 #define STR_MAX 256
@@ -102,13 +105,28 @@ struct hdr {
 	__u8 nblobs;
 	__u8 version;
 	char comm[16];
+	__u32 mntns;
+	__u32 reserved;
 };
 
 /* Only the fields used here; CO-RE relocates them against the running kernel's BTF. */
+struct ns_common {
+	unsigned int inum;
+} __attribute__((preserve_access_index));
+
+struct mnt_namespace {
+	struct ns_common ns;
+} __attribute__((preserve_access_index));
+
+struct nsproxy {
+	struct mnt_namespace *mnt_ns;
+} __attribute__((preserve_access_index));
+
 struct task_struct {
 	int tgid;
 	int exit_code;
 	struct task_struct *real_parent;
+	struct nsproxy *nsproxy;
 } __attribute__((preserve_access_index));
 
 struct trace_event_raw_sched_process_exec {
@@ -238,6 +256,8 @@ static __always_inline void fill_hdr(__u8 *rec, __u16 kind, __s64 ret, __u8 nblo
 	h->nblobs = nblobs;
 	h->version = REC_VERSION;
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
+	h->mntns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+	h->reserved = 0;
 }
 
 static __always_inline void set_len(__u8 *rec, __u32 off, __u32 len)

@@ -10,8 +10,9 @@
 //! | 24 | `u32` tgid, tid, ppid, uid, gid |
 //! | 44 | `u16` kind, `u8` blob count, `u8` version ([`RECORD_VERSION`]) |
 //! | 48 | `comm`, 16 bytes, NUL padded |
-//! | 64 | six `u64`: the raw syscall arguments, or per-kind values |
-//! | 112 | blobs: each a `u16` length and that many bytes |
+//! | 64 | `u32` mount namespace inode, `u32` reserved |
+//! | 72 | six `u64`: the raw syscall arguments, or per-kind values |
+//! | 120 | blobs: each a `u16` length and that many bytes |
 //!
 //! [`decode`] treats the bytes as untrusted: every length is checked, nothing panics and
 //! nothing allocates more than a small multiple of the input length.
@@ -21,9 +22,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use thiserror::Error;
 
 /// The version byte of the record layout this decoder reads.
-pub const RECORD_VERSION: u8 = 1;
+pub const RECORD_VERSION: u8 = 2;
 /// Length of the common header.
-pub const HEADER_LEN: usize = 64;
+pub const HEADER_LEN: usize = 72;
 /// Length of the header plus the six argument slots.
 pub const FIXED_LEN: usize = HEADER_LEN + 6 * 8;
 
@@ -366,6 +367,8 @@ pub struct RawEvent {
     pub uid: u32,
     pub gid: u32,
     pub cgroup_id: u64,
+    /// Inode of the task's mount namespace (0 when unknown).
+    pub mntns: u32,
     pub comm: String,
     pub ret: i64,
     pub args: Args,
@@ -490,6 +493,7 @@ pub fn decode(b: &[u8]) -> Result<RawEvent, DecodeError> {
         gid: u32_at(b, 40),
         kind,
         comm: lossy_cstr(&b[48..64]),
+        mntns: u32_at(b, 64),
         args,
     })
 }
@@ -807,6 +811,8 @@ pub(crate) mod encode {
             let mut comm = [0u8; 16];
             comm[..self.comm.len()].copy_from_slice(self.comm.as_bytes());
             b.extend_from_slice(&comm);
+            b.extend_from_slice(&4_026_531_841u32.to_ne_bytes());
+            b.extend_from_slice(&0u32.to_ne_bytes());
             for v in self.a {
                 b.extend_from_slice(&v.to_ne_bytes());
             }

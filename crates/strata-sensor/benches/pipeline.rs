@@ -33,6 +33,7 @@ fn raw(kind: Kind, args: Args, ret: i64) -> RawEvent {
         uid: 0,
         gid: 0,
         cgroup_id: 0,
+        mntns: 0,
         comm: "bench".into(),
         ret,
         args,

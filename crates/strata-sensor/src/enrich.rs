@@ -109,12 +109,76 @@ pub struct Record {
     pub comm: String,
     /// The kernel's cgroup v2 id of the process (0 when unknown).
     pub cgroup_id: u64,
+    /// The inode of the process's mount namespace (0 when unknown).
+    pub mntns: u32,
     /// Return value.
     pub res: i64,
     /// Arguments rendered as Falco renders them.
     pub args: Vec<(&'static str, String)>,
     /// The descriptor.
     pub fd: FdRef,
+}
+
+/// Mount namespaces of the host and of the running containers (from their init
+/// process), so every event can be placed by the namespace the kernel reports with it.
+#[derive(Debug)]
+struct NamespaceMap {
+    host: u32,
+    containers: HashMap<u32, String>,
+    last_refresh: Option<std::time::Instant>,
+}
+
+/// `mnt:[4026531841]` → 4026531841.
+fn ns_inode(link: &str) -> Option<u32> {
+    link.split_once(":[")?.1.strip_suffix(']')?.parse().ok()
+}
+
+impl NamespaceMap {
+    fn new(procfs: &ProcFs) -> NamespaceMap {
+        NamespaceMap {
+            host: procfs
+                .link(1, "ns/mnt")
+                .and_then(|l| ns_inode(&l))
+                .unwrap_or(0),
+            containers: HashMap::new(),
+            last_refresh: None,
+        }
+    }
+
+    /// `Some(None)`: the host; `Some(Some(id))`: that container; `None`: not known.
+    fn lookup(
+        &mut self,
+        ns: u32,
+        containers: &ContainerCache,
+        procfs: &ProcFs,
+    ) -> Option<Option<String>> {
+        if ns == 0 || self.host == 0 {
+            return None;
+        }
+        if ns == self.host {
+            return Some(None);
+        }
+        if let Some(id) = self.containers.get(&ns) {
+            return Some(Some(id.clone()));
+        }
+        let due = self
+            .last_refresh
+            .is_none_or(|t| t.elapsed() >= std::time::Duration::from_millis(200));
+        if !due {
+            return None;
+        }
+        self.last_refresh = Some(std::time::Instant::now());
+        self.containers.clear();
+        for c in containers.known() {
+            if c.pid == 0 {
+                continue;
+            }
+            if let Some(n) = procfs.link(c.pid, "ns/mnt").and_then(|l| ns_inode(&l)) {
+                self.containers.insert(n, c.container.full_id.clone());
+            }
+        }
+        self.containers.get(&ns).map(|id| Some(id.clone()))
+    }
 }
 
 /// The cached context of one process (see [`Enricher::event_cached`]).
@@ -162,6 +226,7 @@ fn parse_accounts(passwd: &str, group: &str) -> Accounts {
 pub struct Enricher {
     procs: ProcessTable,
     cgroups: Option<CgroupMap>,
+    namespaces: NamespaceMap,
     containers: Arc<ContainerCache>,
     accounts: HashMap<String, Arc<Accounts>>,
     /// Sockets each process connected, accepted or bound, by descriptor: a socket stays
@@ -184,6 +249,7 @@ impl Enricher {
     /// An enricher over `/proc` at `procfs` and the container cache.
     pub fn new(procfs: ProcFs, containers: Arc<ContainerCache>, hostname: String) -> Enricher {
         Enricher {
+            namespaces: NamespaceMap::new(&procfs),
             procs: ProcessTable::new(procfs),
             cgroups: None,
             containers,
@@ -211,6 +277,8 @@ impl Enricher {
             return;
         };
         if let Some(p) = self.procs.get_mut(pid) {
+            // On cgroup v1 hosts containers share their v2 cgroup with the runtime, so only
+            // a cgroup that names a container decides.
             let changed = match found {
                 Some(c) => {
                     let changed = p.container_id.as_deref() != Some(c.id.as_str());
@@ -220,11 +288,31 @@ impl Enricher {
                     }
                     changed
                 }
-                None => p.container_id.take().is_some(),
+                None => false,
             };
             if changed {
                 self.templates.remove(&pid);
             }
+        }
+    }
+
+    /// Applies the kernel's mount namespace: the host's means the host, a container's init
+    /// process's means that container. Decides over cgroups and `/proc`.
+    fn apply_namespace(&mut self, pid: u32, mntns: u32) {
+        let Some(found) = self
+            .namespaces
+            .lookup(mntns, &self.containers, self.procs.procfs())
+        else {
+            return;
+        };
+        if let Some(p) = self.procs.get_mut(pid)
+            && p.container_id != found
+        {
+            p.container_id = found;
+            if p.container_id.is_some() {
+                p.runtime = "docker";
+            }
+            self.templates.remove(&pid);
         }
     }
 
@@ -251,6 +339,7 @@ impl Enricher {
     pub fn exit(&mut self, pid: u32, ts: u64, code: i64, cgroup_id: u64) -> Event {
         let rec = Record {
             cgroup_id,
+            mntns: 0,
             ts,
             evt_type: "procexit",
             pid,
@@ -298,11 +387,13 @@ impl Enricher {
         uid: u32,
         gid: u32,
         cgroup_id: u64,
+        mntns: u32,
     ) -> Event {
         self.templates.remove(&pid);
         self.procs
             .on_exec(pid, ppid, filename, argv, comm, uid, gid);
         self.apply_cgroup(pid, cgroup_id);
+        self.apply_namespace(pid, mntns);
         self.apply_set_id_bits(pid);
         let args = vec![
             ("res", "0".to_owned()),
@@ -317,6 +408,7 @@ impl Enricher {
         let (uid, gid) = self.procs.peek(pid).map_or((uid, gid), |p| (p.uid, p.gid));
         let rec = Record {
             cgroup_id,
+            mntns,
             ts,
             evt_type: "execve",
             pid,
@@ -382,6 +474,7 @@ impl Enricher {
     pub fn event_cached(&mut self, rec: &Record) -> &Event {
         let pid = rec.pid;
         self.apply_cgroup(pid, rec.cgroup_id);
+        self.apply_namespace(pid, rec.mntns);
         let fresh = match self.templates.get(&pid) {
             None => true,
             Some(t) => {
@@ -457,6 +550,7 @@ impl Enricher {
         let num = self.next_num();
         let pid = rec.pid;
         self.apply_cgroup(pid, rec.cgroup_id);
+        self.apply_namespace(pid, rec.mntns);
         let info: ProcInfo = self.procs.get(pid).cloned().unwrap_or_else(|| ProcInfo {
             pid,
             comm: rec.comm.clone(),
@@ -910,6 +1004,7 @@ mod tests {
             gid: 0,
             comm: "test".into(),
             cgroup_id: 0,
+            mntns: 0,
             res: 3,
             args: vec![("flags", "O_RDONLY".into())],
             fd: FdRef::Open {

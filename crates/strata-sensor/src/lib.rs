@@ -6,6 +6,7 @@ pub mod docker;
 pub mod enrich;
 pub mod live;
 pub mod monitor;
+pub mod proc_connector;
 pub mod process;
 pub mod procfs;
 pub mod scope;

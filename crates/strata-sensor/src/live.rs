@@ -143,6 +143,7 @@ pub fn convert(en: &mut Enricher, raw: RawEvent) -> Option<&Event> {
         gid: raw.gid,
         comm: raw.comm.clone(),
         cgroup_id: raw.cgroup_id,
+        mntns: raw.mntns,
         res: raw.ret,
         args: Vec::new(),
         fd: FdRef::None,
@@ -170,6 +171,7 @@ pub fn convert(en: &mut Enricher, raw: RawEvent) -> Option<&Event> {
                 raw.uid,
                 raw.gid,
                 raw.cgroup_id,
+                raw.mntns,
             );
             ev.args.push(EventArg {
                 name: "ruid".into(),
@@ -438,9 +440,54 @@ pub fn docker_event(ev: &DockerEvent, cache: &ContainerCache, hostname: &str, nu
     }
 }
 
+/// Which live source to run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LiveSource {
+    /// eBPF if it loads, else the process connector.
+    #[default]
+    Auto,
+    /// The eBPF probe.
+    Ebpf,
+    /// The netlink process connector (process life cycles only).
+    Proc,
+}
+
+/// The source behind the live loop.
+enum Backend {
+    Ebpf(Box<Probe>),
+    Proc(crate::proc_connector::ProcConnector),
+}
+
+impl Backend {
+    fn poll(&mut self, timeout: Duration, f: &mut dyn FnMut(RawEvent)) -> Result<usize, String> {
+        match self {
+            Backend::Ebpf(p) => p.poll(timeout, f).map_err(|e| format!("eBPF source: {e}")),
+            Backend::Proc(c) => c
+                .poll(timeout, f)
+                .map_err(|e| format!("process connector: {e}")),
+        }
+    }
+
+    fn drops(&self) -> u64 {
+        match self {
+            Backend::Ebpf(p) => p.drops().unwrap_or(0),
+            Backend::Proc(c) => c.overruns,
+        }
+    }
+
+    fn decode_errors(&self) -> u64 {
+        match self {
+            Backend::Ebpf(p) => p.decode_errors(),
+            Backend::Proc(_) => 0,
+        }
+    }
+}
+
 /// Options of the live source.
 #[derive(Clone, Debug, Default)]
 pub struct LiveOptions {
+    /// The source.
+    pub source: LiveSource,
     /// Docker endpoint (default: `DOCKER_HOST`, then the standard socket).
     pub docker_endpoint: Option<String>,
     /// Do not ask a Docker daemon for container metadata.
@@ -454,6 +501,10 @@ pub struct LiveOptions {
 /// What the live source started with, for the start-up message.
 #[derive(Clone, Debug)]
 pub struct LiveStart {
+    /// `ebpf` or `proc`.
+    pub source: &'static str,
+    /// Why `auto` did not pick eBPF.
+    pub fallback_reason: Option<String>,
     /// Tracepoints attached.
     pub attached: usize,
     /// Attach points that were skipped, with the reason.
@@ -481,8 +532,28 @@ pub fn run_live(
     if let Some(n) = opts.ring_buffer_bytes {
         probe_opts.ring_buffer_bytes = n;
     }
-    let mut probe =
-        Probe::load(&probe_opts).map_err(|e| MonitorError::Source(format!("eBPF source: {e}")))?;
+    let open_proc = || {
+        crate::proc_connector::ProcConnector::open(ProcFs::default())
+            .map(Backend::Proc)
+            .map_err(|e| format!("process connector: {e} (it needs root)"))
+    };
+    let mut fallback_reason = None;
+    let mut backend = match opts.source {
+        LiveSource::Ebpf => Probe::load(&probe_opts)
+            .map(|p| Backend::Ebpf(Box::new(p)))
+            .map_err(|e| MonitorError::Source(format!("eBPF source: {e}")))?,
+        LiveSource::Proc => open_proc().map_err(MonitorError::Source)?,
+        LiveSource::Auto => match Probe::load(&probe_opts) {
+            Ok(p) => Backend::Ebpf(Box::new(p)),
+            Err(e) => {
+                let b = open_proc().map_err(|pe| {
+                    MonitorError::Source(format!("no live source: eBPF: {e}; {pe}"))
+                })?;
+                fallback_reason = Some(e.to_string());
+                b
+            }
+        },
+    };
     let (docker_tx, docker_rx) = sync_channel::<DockerEvent>(4096);
     let (cache, containers) = if opts.no_docker {
         (
@@ -504,9 +575,15 @@ pub fn run_live(
     let host = hostname();
     let mut en = Enricher::new(ProcFs::default(), Arc::clone(&cache), host.clone())
         .with_cgroup_root("/sys/fs/cgroup");
+    let (source, attached, warnings) = match &backend {
+        Backend::Ebpf(p) => ("ebpf", p.attached().len(), p.warnings().to_vec()),
+        Backend::Proc(_) => ("proc", 0, Vec::new()),
+    };
     started(&LiveStart {
-        attached: probe.attached().len(),
-        warnings: probe.warnings().to_vec(),
+        source,
+        fallback_reason,
+        attached,
+        warnings,
         containers,
     });
     let start = Instant::now();
@@ -515,9 +592,9 @@ pub fn run_live(
     let mut docker_num: u64 = 0;
     while !stop.load(Ordering::Relaxed) && !crate::monitor::deadline_passed(start, opts.duration) {
         batch.clear();
-        probe
-            .poll(Duration::from_millis(100), |r| batch.push(r))
-            .map_err(|e| MonitorError::Source(format!("eBPF source: {e}")))?;
+        backend
+            .poll(Duration::from_millis(100), &mut |r| batch.push(r))
+            .map_err(MonitorError::Source)?;
         let now = Instant::now();
         for raw in batch.drain(..) {
             if let Some(ev) = convert(&mut en, raw) {
@@ -533,9 +610,10 @@ pub fn run_live(
         if now.duration_since(last_tick) >= Duration::from_millis(500) {
             last_tick = now;
             monitor.tick(now, dispatcher);
-            if let Ok(d) = probe.drops() {
-                monitor.stats.kernel_drops.store(d, Ordering::Relaxed);
-            }
+            monitor
+                .stats
+                .kernel_drops
+                .store(backend.drops(), Ordering::Relaxed);
             monitor
                 .stats
                 .container_misses
@@ -543,12 +621,13 @@ pub fn run_live(
             monitor
                 .stats
                 .malformed
-                .store(probe.decode_errors(), Ordering::Relaxed);
+                .store(backend.decode_errors(), Ordering::Relaxed);
         }
     }
-    if let Ok(d) = probe.drops() {
-        monitor.stats.kernel_drops.store(d, Ordering::Relaxed);
-    }
+    monitor
+        .stats
+        .kernel_drops
+        .store(backend.drops(), Ordering::Relaxed);
     monitor.finish(dispatcher);
     Ok(())
 }

@@ -252,6 +252,11 @@ impl ProcessTable {
         info.exe_upper_layer = None;
         info.exe_from_memfd = false;
         self.fill_live(&mut info);
+        // The kernel's ids at the exec win over `/proc`, which may already show a later
+        // set*id call (runc drops to the container user right after its exec).
+        info.uid = uid;
+        info.ruid = uid;
+        info.gid = gid;
         // The kernel's path for the executable is authoritative (it resolves symlinks and
         // shows memfds as `/memfd:NAME (deleted)`).
         if let Some(exe) = self.procfs.link(pid, "exe") {
