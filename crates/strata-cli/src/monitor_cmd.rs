@@ -67,6 +67,10 @@ pub struct MonitorArgs {
     /// Do not ask a Docker daemon for container metadata.
     #[arg(long)]
     pub no_docker: bool,
+    /// Size of the eBPF ring buffer (`8M`; a power of two). Larger absorbs longer bursts;
+    /// it is mapped twice, so it counts twice in the sensor's resident memory.
+    #[arg(long, value_name = "SIZE", default_value = "8M")]
+    pub ring_buffer_size: String,
     /// Disable rules by name or wildcard (repeatable).
     #[arg(long, value_name = "NAME")]
     pub disable: Vec<String>,
@@ -94,6 +98,16 @@ fn duration(flag: &str, v: Option<&String>) -> anyhow::Result<Option<Duration>> 
 pub fn run(args: MonitorArgs) -> anyhow::Result<ExitCode> {
     let scope = Scope::parse(&args.scope)?;
     let run_for = duration("--duration", args.duration.as_ref())?;
+    let ring_bytes = strata_sinks::spec::parse_size(&args.ring_buffer_size)
+        .ok()
+        .and_then(|n| usize::try_from(n).ok())
+        .filter(|n| n.is_power_of_two() && *n >= 4096)
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "invalid --ring-buffer-size {:?}: expected a power of two of at least 4K (8M, 16M)",
+                args.ring_buffer_size
+            )
+        })?;
     let dedup = duration("--dedup-window", args.dedup_window.as_ref())?;
     let limiter = args
         .rate_limit
@@ -175,7 +189,7 @@ pub fn run(args: MonitorArgs) -> anyhow::Result<ExitCode> {
             source,
             docker_endpoint: args.docker_host.clone(),
             no_docker: args.no_docker,
-            ring_buffer_bytes: None,
+            ring_buffer_bytes: Some(ring_bytes),
             duration: run_for,
         };
         let auto = source == LiveSource::Auto;

@@ -561,6 +561,7 @@ fn bad_monitor_arguments_exit_2_and_say_what_is_wrong() {
         (&["--sink", "ftp://x"], "sink"),
         (&["--rate-limit", "lots"], "invalid --rate-limit"),
         (&["--duration", "forever"], "invalid --duration"),
+        (&["--ring-buffer-size", "3M"], "invalid --ring-buffer-size"),
         (
             &["--source", "replay:/nonexistent/events.jsonl"],
             "/nonexistent/events.jsonl",
