@@ -71,12 +71,12 @@ struct Sensor {
 }
 
 impl Sensor {
-    fn start(extra: &[&str]) -> Sensor {
+    fn start(source: &str, extra: &[&str]) -> Sensor {
         let mut child = Command::new(STRATA)
             .args([
                 "monitor",
                 "--source",
-                "ebpf",
+                source,
                 "--sink",
                 "stdout:json",
                 "--duration",
@@ -112,7 +112,7 @@ impl Sensor {
         let mut seen = String::new();
         loop {
             match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-                Ok(l) if l.contains("strata monitor: source ebpf") => break,
+                Ok(l) if l.contains("strata monitor: source ") => break,
                 Ok(l) => seen.push_str(&l),
                 Err(_) => {
                     panic!("strata monitor did not start within 60 s; stderr so far:\n{seen}")
@@ -167,7 +167,11 @@ fn live_prerequisites() -> bool {
         );
         return false;
     }
-    // SAFETY-free root check: /proc/self/status's effective uid.
+    root_prerequisite()
+}
+
+fn root_prerequisite() -> bool {
+    // The effective uid from /proc/self/status.
     let euid = std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
@@ -178,7 +182,9 @@ fn live_prerequisites() -> bool {
         })
         .unwrap_or_default();
     if euid != "0" {
-        strata_testkit::skip_or_fail("the live sensor test needs root (eBPF)");
+        strata_testkit::skip_or_fail(
+            "the live sensor tests need root (eBPF, the process connector)",
+        );
         return false;
     }
     if !std::path::Path::new("/sys/kernel/tracing/events").exists() {
@@ -237,7 +243,7 @@ fn live_attacks_in_containers_raise_alerts_and_a_web_server_does_not() {
         std::thread::sleep(Duration::from_millis(100));
     }
 
-    let sensor = Sensor::start(&[]);
+    let sensor = Sensor::start("ebpf", &[]);
     // Without a seccomp filter: Docker's default profile refuses unshare and mount before
     // any tracepoint sees them (for every tracepoint-based sensor), and the test wants the
     // attempts themselves.
@@ -489,6 +495,88 @@ fn live_attacks_in_containers_raise_alerts_and_a_web_server_does_not() {
     );
     // Kernel losses are not asserted: other tests of this binary load the machine at the
     // same time; scripts/bench-monitor.sh measures the sustained rate without losses.
+}
+
+/// The fallback source for machines without eBPF: process life cycles from the netlink
+/// process connector, enriched from `/proc` and the Docker Engine. Its facts are read from
+/// `/proc` after the kernel's notice, so a program that execs again within microseconds
+/// (setpriv ... true) is seen as what it became; the setuid program here stays.
+#[test]
+fn proc_connector_source_sees_shells_and_setuid_programs_in_containers() {
+    if !root_prerequisite() {
+        return;
+    }
+    let Some(img) = strata_testkit::images::minbase() else {
+        return;
+    };
+    img.ensure_loaded().unwrap();
+    let tag = std::process::id();
+    let sensor = Sensor::start("proc", &[]);
+    let target = run_container(
+        &format!("strata-mon-proc-{tag}"),
+        &img.reference,
+        &[],
+        &["sleep", "600"],
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    let ok = |o: std::process::Output, what: &str| {
+        assert!(
+            o.status.success(),
+            "{what}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
+    ok(
+        exec(&target, None, &["sh", "-c", "id >/dev/null"]),
+        "docker exec sh",
+    );
+    ok(
+        exec(
+            &target,
+            None,
+            &["cp", "/usr/bin/sleep", "/usr/local/bin/ss"],
+        ),
+        "copy setpriv",
+    );
+    ok(
+        exec(&target, None, &["chmod", "4755", "/usr/local/bin/ss"]),
+        "setuid bit",
+    );
+    ok(
+        exec(&target, Some("1000:1000"), &["/usr/local/bin/ss", "2"]),
+        "setuid-root program as uid 1000",
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    let (alerts, stderr) = sensor.stop();
+    assert!(stderr.contains("strata monitor: source proc"), "{stderr}");
+    let tid: String = target.id.chars().take(12).collect();
+    let dump = || {
+        alerts
+            .iter()
+            .map(|a| format!("{} | {}", a["rule"], a["output"]))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    for rule in [
+        "Shell spawned in container",
+        "Setuid-root program run by non-root user in container",
+        "Executable not in the image run in container",
+        "Docker exec into container",
+    ] {
+        let found = alerts_for(&alerts, rule, &tid);
+        assert!(
+            !found.is_empty(),
+            "expected {rule:?} in {tid}; alerts:\n{}\n{stderr}",
+            dump()
+        );
+        for a in found {
+            assert_eq!(
+                field(a, "container.image.repository"),
+                "strata-test/minbase",
+                "{rule}: {a}"
+            );
+        }
+    }
 }
 
 #[test]
