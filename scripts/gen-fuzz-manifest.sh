@@ -24,6 +24,8 @@ strata-image = { path = "../crates/strata-image" }
 strata-policy = { path = "../crates/strata-policy" }
 strata-report = { path = "../crates/strata-report" }
 strata-rules = { path = "../crates/strata-rules" }
+strata-sensor = { path = "../crates/strata-sensor" }
+strata-sinks = { path = "../crates/strata-sinks" }
 strata-version = { path = "../crates/strata-version" }
 HEAD
 if [[ -d ../crates/strata-vulndb ]]; then

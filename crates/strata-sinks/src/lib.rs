@@ -65,3 +65,13 @@ pub fn build_sink(spec: &SinkSpec) -> Result<Box<dyn Sink>, SinkError> {
         SinkSpec::Syslog(s) => Box::new(SyslogSink::new(s)?),
     })
 }
+
+/// Fuzz target: `--sink` and `--rate-limit` values (operator input, parsed strictly).
+pub fn fuzz_sink_spec(data: &[u8]) {
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = parse_sink_spec(text);
+        let _ = text.parse::<RateLimit>();
+        let _ = spec::parse_duration(text);
+        let _ = spec::parse_size(text);
+    }
+}
