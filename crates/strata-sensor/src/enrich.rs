@@ -832,6 +832,17 @@ pub fn resolve_path(procfs: &ProcFs, pid: u32, cwd: &str, path: &str, dirfd: i64
 
 /// Lexical normalisation of an absolute path.
 pub fn normalize(path: &str) -> String {
+    // Most paths are already normal: no empty, `.` or `..` segment, no trailing slash.
+    let normal = path.starts_with('/')
+        && (path.len() == 1 || !path.ends_with('/'))
+        && !path.contains("//")
+        && !path.contains("/./")
+        && !path.contains("/../")
+        && !path.ends_with("/.")
+        && !path.ends_with("/..");
+    if normal {
+        return path.to_owned();
+    }
     let mut parts: Vec<&str> = Vec::new();
     for seg in path.split('/') {
         match seg {

@@ -18,11 +18,12 @@ use crate::procfs::{ProcFs, caps_to_string};
 
 /// Open flags as Falco renders them.
 pub fn open_flags(flags: u64) -> String {
-    let mut parts: Vec<&str> = vec![match flags & 3 {
+    let mut out = String::with_capacity(48);
+    out.push_str(match flags & 3 {
         0 => "O_RDONLY",
         1 => "O_WRONLY",
         _ => "O_RDWR",
-    }];
+    });
     const NAMED: [(u64, &str); 10] = [
         (0o100, "O_CREAT"),
         (0o200, "O_EXCL"),
@@ -37,10 +38,11 @@ pub fn open_flags(flags: u64) -> String {
     ];
     for (bit, name) in NAMED {
         if flags & bit == bit {
-            parts.push(name);
+            out.push('|');
+            out.push_str(name);
         }
     }
-    parts.join("|")
+    out
 }
 
 /// Namespace flags of unshare/setns.

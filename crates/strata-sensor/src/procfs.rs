@@ -179,7 +179,8 @@ pub fn parse_cmdline(bytes: &[u8]) -> Vec<String> {
 /// The `/proc` file system (another root in tests).
 #[derive(Clone, Debug)]
 pub struct ProcFs {
-    root: PathBuf,
+    /// Shared: the sensor clones this on its event path.
+    root: std::sync::Arc<Path>,
     boot_ns: u64,
 }
 
@@ -202,7 +203,7 @@ impl ProcFs {
             })
             .unwrap_or(0);
         ProcFs {
-            root,
+            root: std::sync::Arc::from(root),
             boot_ns: btime.saturating_mul(1_000_000_000),
         }
     }
