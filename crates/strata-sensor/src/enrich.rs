@@ -328,6 +328,17 @@ impl Enricher {
 
     /// A fork (no event; the child inherits the parent's facts).
     pub fn fork(&mut self, parent: u32, child: u32, ts: u64) {
+        // The fork tracepoint reports threads too; a thread is no new process and would
+        // stay in the table for good (only thread-group leaders report their exit).
+        let tgid = self.procs.procfs().read(child, "status").and_then(|b| {
+            String::from_utf8_lossy(&b).lines().find_map(|l| {
+                l.strip_prefix("Tgid:")
+                    .and_then(|v| v.trim().parse::<u32>().ok())
+            })
+        });
+        if tgid.is_some_and(|t| t != child) {
+            return;
+        }
         self.procs.on_fork(parent, child, ts);
         // Descriptors are inherited.
         if let Some(socks) = self.sockets.get(&parent).cloned() {
@@ -764,14 +775,19 @@ impl Enricher {
             return;
         }
         let procfs = self.procs.procfs().clone();
-        let mut meta = std::fs::metadata(procfs.root().join(pid.to_string()).join("exe")).ok();
-        if meta.is_none() {
+        // The executed path, not `/proc/PID/exe`: by the time the event is read the process
+        // may have executed something else (setpriv ... true). Through the process's own
+        // root while it lives, else the container's merged file system, else the host's.
+        let rel = info.exepath.trim_start_matches('/');
+        let mut meta = if info.exepath.starts_with('/') {
+            std::fs::metadata(procfs.root().join(pid.to_string()).join("root").join(rel)).ok()
+        } else {
+            std::fs::metadata(procfs.root().join(pid.to_string()).join("exe")).ok()
+        };
+        if meta.is_none() && info.exepath.starts_with('/') {
             let path = match &info.container_id {
                 Some(id) => match self.containers.get(id) {
-                    Lookup::Known(c) => c
-                        .merged_dir
-                        .as_ref()
-                        .map(|m| m.join(info.exepath.trim_start_matches('/'))),
+                    Lookup::Known(c) => c.merged_dir.as_ref().map(|m| m.join(rel)),
                     Lookup::Unknown => None,
                 },
                 None => Some(PathBuf::from(&info.exepath)),
