@@ -92,6 +92,46 @@ struct Validators {
     url: String,
     etag: Option<String>,
     last_modified: Option<String>,
+    /// Whether the archive beside these validators is in the database. A download is
+    /// written with `false` and marked once its import is swapped in, so an update killed
+    /// or failing between the two imports the archive next time even though the server
+    /// answers 304. (Files of older versions lack the field: they were imported.)
+    #[serde(default = "imported_by_default")]
+    imported: bool,
+}
+
+fn imported_by_default() -> bool {
+    true
+}
+
+fn meta_path(downloads: &Path, ecosystem: &str) -> PathBuf {
+    downloads.join(format!("{}.json", file_stem(ecosystem)))
+}
+
+fn read_validators(downloads: &Path, ecosystem: &str) -> Option<Validators> {
+    std::fs::read(meta_path(downloads, ecosystem))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+}
+
+/// Marks the archives of `ecosystems` as imported (after a successful import).
+fn mark_imported(downloads: &Path, ecosystems: &[&str]) -> Result<()> {
+    for e in ecosystems {
+        let Some(mut v) = read_validators(downloads, e) else {
+            continue;
+        };
+        if v.imported {
+            continue;
+        }
+        v.imported = true;
+        let path = meta_path(downloads, e);
+        let tmp = downloads.join(format!(".{}.json.part", file_stem(e)));
+        let bytes = serde_json::to_vec(&v).unwrap_or_default();
+        std::fs::write(&tmp, bytes)
+            .and_then(|()| std::fs::rename(&tmp, &path))
+            .map_err(|err| Error::io(&path, err))?;
+    }
+    Ok(())
 }
 
 fn file_stem(ecosystem: &str) -> String {
@@ -158,13 +198,23 @@ pub fn update(
         }
     }
     let exists = Database::exists(dir);
-    // With a database present only the archives that changed are imported (over it);
-    // without one, every archive at hand.
-    let archives: Vec<PathBuf> = fetched
+    // Archives downloaded by an earlier update whose import never finished.
+    let pending = |e: &str| {
+        read_validators(&downloads, e).is_some_and(|v| !v.imported)
+            && downloads.join(format!("{}.zip", file_stem(e))).is_file()
+    };
+    // With a database present only the archives that changed or are pending are imported
+    // (over it); without one, every archive at hand.
+    let chosen: Vec<&str> = fetched
         .iter()
-        .filter(|(_, f)| !exists || matches!(f, Fetch::Downloaded { .. }))
-        .map(|(e, _)| downloads.join(format!("{}.zip", file_stem(e))))
-        .filter(|p| p.is_file())
+        .filter(|(e, f)| !exists || matches!(f, Fetch::Downloaded { .. }) || pending(e))
+        .map(|(e, _)| e.as_str())
+        .filter(|e| downloads.join(format!("{}.zip", file_stem(e))).is_file())
+        .collect();
+    changed |= chosen.iter().any(|e| pending(e));
+    let archives: Vec<PathBuf> = chosen
+        .iter()
+        .map(|e| downloads.join(format!("{}.zip", file_stem(e))))
         .collect();
     if !changed && exists {
         return Ok(UpdateReport {
@@ -216,6 +266,7 @@ pub fn update(
             progress: Some(&mut on_import),
         },
     )?;
+    mark_imported(&downloads, &chosen)?;
     Ok(UpdateReport {
         fetched,
         import: Some(report),
@@ -286,10 +337,8 @@ fn fetch_one(
     let url = url_for(base, ecosystem);
     let stem = file_stem(ecosystem);
     let zip_path = downloads.join(format!("{stem}.zip"));
-    let meta_path = downloads.join(format!("{stem}.json"));
-    let validators: Validators = std::fs::read(&meta_path)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
+    let meta_path = meta_path(downloads, ecosystem);
+    let validators: Validators = read_validators(downloads, ecosystem)
         .filter(|v: &Validators| v.url == url && zip_path.is_file())
         .unwrap_or_default();
     let mut req = agent.get(&url);
@@ -326,6 +375,7 @@ fn fetch_one(
         url: url.clone(),
         etag: header("etag"),
         last_modified: header("last-modified"),
+        imported: false,
     };
     let total = header("content-length").and_then(|v| v.parse::<u64>().ok());
     let tmp = downloads.join(format!(".{stem}.zip.part"));
@@ -346,9 +396,15 @@ fn fetch_one(
         }
         out.flush()?;
         out.sync_all()?;
-        std::fs::rename(&tmp, &zip_path)?;
+        // The validators first, marked not imported: a kill between the two renames
+        // leaves validators that do not match the old archive's contents but say
+        // "import me", which the next update does (and re-downloads on a mismatch
+        // only if the server changed).
         let meta = serde_json::to_vec(&new_validators).unwrap_or_default();
-        std::fs::write(&meta_path, meta)?;
+        let meta_tmp = downloads.join(format!(".{stem}.json.part"));
+        std::fs::write(&meta_tmp, meta)?;
+        std::fs::rename(&meta_tmp, &meta_path)?;
+        std::fs::rename(&tmp, &zip_path)?;
         Ok(n)
     })();
     match result {

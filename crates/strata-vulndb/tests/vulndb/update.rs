@@ -219,3 +219,113 @@ fn update_downloads_conditionally_and_imports() {
     assert_eq!(status.sources[0].name, "crates.io.zip");
     assert_eq!(status.sources[0].records, 1206);
 }
+
+const ENV_UPDATE_DB: &str = "STRATA_VULNDB_UPDATE_HELPER_DB";
+const ENV_UPDATE_BASE: &str = "STRATA_VULNDB_UPDATE_HELPER_BASE";
+
+/// Not a test on its own: the child process of the test below (does nothing unless the
+/// helper environment variables are set). Runs an update and stops dead once its import
+/// has started, announcing it.
+#[test]
+fn helper_update_process() {
+    let (Some(db), Some(base)) = (
+        std::env::var_os(ENV_UPDATE_DB),
+        std::env::var(ENV_UPDATE_BASE).ok(),
+    ) else {
+        return;
+    };
+    let opts = UpdateOptions {
+        base_url: base,
+        ecosystems: vec!["crates.io".into()],
+        ..UpdateOptions::default()
+    };
+    let mut on_progress = |p: UpdateProgress<'_>| {
+        if matches!(
+            p,
+            UpdateProgress::Import(strata_vulndb::Progress::Started { .. })
+        ) {
+            println!("\nPAUSED import");
+            loop {
+                std::thread::sleep(std::time::Duration::from_secs(1));
+            }
+        }
+    };
+    let _ = update(Path::new(&db), &opts, Some(&mut on_progress));
+    println!("\nDONE");
+}
+
+/// An update killed with SIGKILL after its download but during the import: the next
+/// update gets 304 from the server and must still import the archive it has (else the
+/// database would stay on the old data until the server published a new archive).
+#[test]
+fn update_killed_during_import_imports_the_archive_next_time() {
+    let Some(data) = vulndb_data() else { return };
+    let work = tempfile::tempdir().unwrap();
+    let zip_path = work.path().join("all.zip");
+    build_zip(&data.join("rustsec-advisory-db-osv.tar.zst"), &zip_path);
+    let (base, seen) = serve(std::fs::read(&zip_path).unwrap(), 10);
+    let dir = work.path().join("db");
+    // An older database to update.
+    Database::import(
+        &dir,
+        &[crate::support::fixtures().join("malformed")],
+        strata_vulndb::ImportOptions::default(),
+    )
+    .unwrap();
+    let old_records = Database::open(&dir).unwrap().status().unwrap().records;
+
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "update::helper_update_process",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(ENV_UPDATE_DB, &dir)
+        .env(ENV_UPDATE_BASE, &base)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut paused = false;
+    for line in BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        if line.ends_with("PAUSED import") {
+            paused = true;
+            child.kill().unwrap();
+            break;
+        }
+        if line.ends_with("DONE") {
+            break;
+        }
+    }
+    child.wait().unwrap();
+    assert!(paused, "the update never reached its import");
+    assert_eq!(
+        Database::open(&dir).unwrap().status().unwrap().records,
+        old_records,
+        "the killed update left the old database"
+    );
+
+    let opts = UpdateOptions {
+        base_url: base,
+        ecosystems: vec!["crates.io".into()],
+        ..UpdateOptions::default()
+    };
+    let r = update(&dir, &opts, None).unwrap();
+    assert_eq!(r.fetched[0].1, Fetch::NotModified);
+    let import = r.import.expect("the pending archive was imported");
+    assert_eq!(import.records, 1206);
+    assert_eq!(
+        Database::open(&dir).unwrap().status().unwrap().records,
+        old_records + 1206
+    );
+    // Imported now: a third update changes nothing.
+    let r = update(&dir, &opts, None).unwrap();
+    assert_eq!(r.fetched[0].1, Fetch::NotModified);
+    assert!(r.import.is_none());
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    assert_eq!(seen[1].if_none_match.as_deref(), Some("\"v1\""));
+}
