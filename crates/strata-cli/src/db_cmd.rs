@@ -48,7 +48,7 @@ pub enum DbCommand {
         #[arg(long = "ecosystem", value_name = "ECOSYSTEM")]
         ecosystems: Vec<String>,
         /// Never touch the network.
-        #[arg(long, env = "STRATA_OFFLINE")]
+        #[arg(long, env = "STRATA_OFFLINE", value_parser = clap::builder::BoolishValueParser::new())]
         offline: bool,
     },
 }

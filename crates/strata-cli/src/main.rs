@@ -94,10 +94,10 @@ pub struct ImageArgs {
     #[arg(long, env = "STRATA_CACHE_DIR", value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
     /// Read every layer again instead of using the per-layer cache.
-    #[arg(long, env = "STRATA_NO_CACHE")]
+    #[arg(long, env = "STRATA_NO_CACHE", value_parser = clap::builder::BoolishValueParser::new())]
     pub no_cache: bool,
     /// Allow plain HTTP and unverified TLS for registries.
-    #[arg(long, env = "STRATA_INSECURE")]
+    #[arg(long, env = "STRATA_INSECURE", value_parser = clap::builder::BoolishValueParser::new())]
     pub insecure: bool,
     /// Registry user name (default: from ~/.docker/config.json).
     #[arg(long, env = "STRATA_REGISTRY_USERNAME", requires = "password")]
@@ -129,7 +129,7 @@ pub struct ImageArgs {
     pub skip_files: Vec<String>,
     /// Fail (exit code 2) when any file could not be read or parsed, instead of warning
     /// and going on with the rest.
-    #[arg(long, env = "STRATA_STRICT")]
+    #[arg(long, env = "STRATA_STRICT", value_parser = clap::builder::BoolishValueParser::new())]
     pub strict: bool,
 }
 

@@ -38,14 +38,14 @@ pub struct ScanArgs {
     #[arg(long, default_value_t = 1, value_name = "N", env = "STRATA_EXIT_CODE")]
     pub exit_code: u8,
     /// Hide findings that have no fixed version yet.
-    #[arg(long, env = "STRATA_IGNORE_UNFIXED")]
+    #[arg(long, env = "STRATA_IGNORE_UNFIXED", value_parser = clap::builder::BoolishValueParser::new())]
     pub ignore_unfixed: bool,
     /// The policy file (default: strata.yaml at the root of a dir: target, else in the
     /// current directory, when there is one). See docs/policy.md.
     #[arg(long, value_name = "FILE", env = "STRATA_POLICY")]
     pub policy: Option<PathBuf>,
     /// Ignore strata.yaml files found by default (an explicit --policy still applies).
-    #[arg(long, env = "STRATA_NO_POLICY")]
+    #[arg(long, env = "STRATA_NO_POLICY", value_parser = clap::builder::BoolishValueParser::new())]
     pub no_policy: bool,
     /// Exception files (`exceptions:` lists) in addition to the policy's own.
     /// Repeatable or comma-separated.
@@ -125,6 +125,9 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
     for w in &matches.warnings {
         eprintln!("warning: {}: {}", w.package, w.message);
     }
+    if let Some(w) = unsupported_warning(sbom.distro.as_ref(), &matches.unsupported) {
+        eprintln!("warning: {w}");
+    }
     let findings = matches
         .findings
         .into_iter()
@@ -201,6 +204,34 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(args.exit_code));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Says which packages no advisory source covers (an unsupported distribution, most
+/// often), so a scan that matched nothing for them is not mistaken for a clean one.
+fn unsupported_warning(distro: Option<&strata_types::Distro>, purls: &[String]) -> Option<String> {
+    let first = purls.first()?;
+    let mut kinds: Vec<&str> = purls
+        .iter()
+        .map(|p| {
+            p.strip_prefix("pkg:")
+                .and_then(|r| r.split('/').next())
+                .unwrap_or("?")
+        })
+        .collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    let what = match distro {
+        Some(d) if !d.id.is_empty() => format!(
+            "no vulnerability data source for {} {} is supported",
+            d.id, d.version_id
+        ),
+        _ => "no vulnerability data source covers them".to_owned(),
+    };
+    Some(format!(
+        "{} package(s) ({}) were not matched: {what}, so their vulnerabilities are not reported (first: {first})",
+        purls.len(),
+        kinds.join(", ")
+    ))
 }
 
 /// The clock: `--now`/`STRATA_NOW` when given (tests, replays), else today in UTC.

@@ -221,3 +221,105 @@ fn gate_exit_codes_and_filters() {
     let status: Value = serde_json::from_str(&run.stdout).unwrap();
     assert!(status.to_string().contains("PyPI"), "{status}");
 }
+
+/// `--ignore-unfixed` (and `STRATA_IGNORE_UNFIXED=1`, a yes/no variable) hides exactly the
+/// findings without a fixed version; packages of a distribution no advisory source covers
+/// are named in a warning instead of passing for clean.
+#[test]
+fn ignore_unfixed_and_unsupported_distributions() {
+    let t = TempDir::new("scan-unfixed").unwrap();
+    let records = t.path().join("records");
+    std::fs::create_dir_all(&records).unwrap();
+    let record = |id: &str, events: &str| {
+        format!(
+            r#"{{"schema_version":"1.6.0","id":"{id}","modified":"2026-01-01T00:00:00Z","published":"2026-01-01T00:00:00Z","summary":"test","affected":[{{"package":{{"ecosystem":"PyPI","name":"strata-demo"}},"ranges":[{{"type":"ECOSYSTEM","events":[{events}]}}]}}]}}"#
+        )
+    };
+    std::fs::write(
+        records.join("fixed.json"),
+        record("PYSEC-2099-1", r#"{"introduced":"0"},{"fixed":"2.0"}"#),
+    )
+    .unwrap();
+    std::fs::write(
+        records.join("unfixed.json"),
+        record("PYSEC-2099-2", r#"{"introduced":"0"}"#),
+    )
+    .unwrap();
+    let db = t.path().join("db");
+    let run = strata(&["db", "import", "--db", s(&db), s(&records)]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+
+    let root = t.path().join("root");
+    let info = root.join("usr/lib/python3/dist-packages/strata_demo-1.0.dist-info");
+    std::fs::create_dir_all(&info).unwrap();
+    std::fs::write(
+        info.join("METADATA"),
+        "Metadata-Version: 2.1\nName: strata-demo\nVersion: 1.0\n",
+    )
+    .unwrap();
+    // A dpkg-based distribution without an advisory source of its own.
+    std::fs::create_dir_all(root.join("etc")).unwrap();
+    std::fs::write(
+        root.join("etc/os-release"),
+        "ID=devuan\nVERSION_ID=5\nPRETTY_NAME=\"Devuan GNU/Linux 5 (daedalus)\"\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(root.join("var/lib/dpkg")).unwrap();
+    std::fs::write(
+        root.join("var/lib/dpkg/status"),
+        "Package: base-files\nStatus: install ok installed\nArchitecture: amd64\nVersion: 12.4+deb12u5devuan1\n\n",
+    )
+    .unwrap();
+    let target = format!("dir:{}", s(&root));
+    let states = |report: &Value| -> Vec<(String, String)> {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["id"].as_str().unwrap().to_owned(),
+                    f["fix_state"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let all = scan_json(&target, &db, &[]);
+    assert_eq!(
+        states(&all),
+        [
+            ("PYSEC-2099-1".to_owned(), "fixed".to_owned()),
+            ("PYSEC-2099-2".to_owned(), "not-fixed".to_owned())
+        ]
+    );
+    let fixed_only = scan_json(&target, &db, &["--ignore-unfixed"]);
+    assert_eq!(
+        states(&fixed_only),
+        [("PYSEC-2099-1".to_owned(), "fixed".to_owned())]
+    );
+    for value in ["1", "yes", "true"] {
+        let run = strata_with_env(
+            &["scan", &target, "--db", s(&db), "--format", "json"],
+            &[("STRATA_IGNORE_UNFIXED", Path::new(value))],
+        );
+        assert_eq!(
+            run.code,
+            Some(0),
+            "STRATA_IGNORE_UNFIXED={value}: {}",
+            run.stderr
+        );
+        let report: Value = serde_json::from_str(&run.stdout).unwrap();
+        assert_eq!(
+            states(&report),
+            states(&fixed_only),
+            "STRATA_IGNORE_UNFIXED={value}"
+        );
+        assert!(
+            run.stderr.contains("1 package(s) (deb) were not matched")
+                && run.stderr.contains("devuan 5")
+                && run.stderr.contains("pkg:deb/devuan/base-files@"),
+            "no warning about the unsupported distribution: {}",
+            run.stderr
+        );
+    }
+}
