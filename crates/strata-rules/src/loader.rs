@@ -2073,6 +2073,47 @@ fn literal_of(n: &Node, list_ok: bool) -> Literal {
     }
 }
 
+/// The right side of a list comparison (`in`, `pmatch`, `intersects`) in an exception
+/// tuple. Falco writes the value into the condition as it stands, so `(a, "b c", lst)` is a
+/// list of its items (list names among them expanded) and a bare `lst` a list reference.
+fn list_value(n: &Node) -> Vec<Literal> {
+    let text = n.as_str().unwrap_or("").trim();
+    let Some(inner) = text.strip_prefix('(').and_then(|t| t.strip_suffix(')')) else {
+        return vec![literal_of(n, true)];
+    };
+    let mut items = Vec::new();
+    let mut cur = String::new();
+    let mut quote: Option<char> = None;
+    for c in inner.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => {
+                quote = None;
+                cur.push(c);
+            }
+            (Some(_), c) => cur.push(c),
+            (None, '"' | '\'') => {
+                quote = Some(c);
+                cur.push(c);
+            }
+            (None, ',') => items.push(std::mem::take(&mut cur)),
+            (None, c) => cur.push(c),
+        }
+    }
+    items.push(cur);
+    items
+        .iter()
+        .map(|i| i.trim())
+        .filter(|i| !i.is_empty())
+        .map(|i| {
+            let unq = filter::unquote_item(i);
+            Literal {
+                text: unq.to_string(),
+                quoted: unq.len() != i.len(),
+            }
+        })
+        .collect()
+}
+
 /// Adds `and not (...)` for each exception, as Falco does.
 fn with_exceptions(cond: Expr, exceptions: &[ExceptionDef]) -> Result<Expr, (Loc, String)> {
     let mut parts = vec![cond];
@@ -2139,7 +2180,7 @@ fn with_exceptions(cond: Expr, exceptions: &[ExceptionDef]) -> Result<Expr, (Loc
                             (Value::Seq(items), _) => {
                                 Operand::List(items.iter().map(|x| literal_of(x, true)).collect())
                             }
-                            (_, true) => Operand::List(vec![literal_of(val, true)]),
+                            (_, true) => Operand::List(list_value(val)),
                             (_, false) => Operand::Value(literal_of(val, false)),
                         };
                         checks.push(Expr::Check {

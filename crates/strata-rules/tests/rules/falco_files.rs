@@ -733,3 +733,60 @@ fn stable_rules_are_indexed_by_event_type() {
     assert!(names("setuid").is_empty());
     assert!(names("no_such_syscall").is_empty());
 }
+
+/// Falco's own exception tests: each valid `exceptions/rule_exception_*.yaml` defines
+/// "Open From Cat" with exceptions (given, appended, in new items or values, as lists or
+/// list references) that together suppress `cat /dev/null` run from bash, except
+/// `rule_exception_no_values`, whose exception has no values and suppresses nothing. An
+/// open by another program with another command line is never excepted by them.
+#[test]
+fn every_valid_exception_file_suppresses_cat_dev_null() {
+    let Some(d) = falco_dir() else { return };
+    let dir = d.join("falco-test-rules-2583ea9b/exceptions");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| {
+            n.starts_with("rule_exception_") && n != "rule_exception_new_no_field_append.yaml"
+        })
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 20, "{names:?}");
+    let mut failures = Vec::new();
+    for name in &names {
+        let res = load_files(&[dir.join(name)]);
+        assert!(res.ok(), "{name}: {:?}", res.diagnostics);
+        let fired = |e: &strata_rules::Event| -> Vec<String> {
+            res.ruleset
+                .evaluate(e)
+                .into_iter()
+                .map(|a| a.rule)
+                .collect()
+        };
+        let want: &[&str] = if name == "rule_exception_no_values.yaml" {
+            &["Open From Cat"]
+        } else {
+            &[]
+        };
+        let got = fired(&ev("open", "cat", &["/dev/null"], "/dev/null"));
+        if got != want {
+            failures.push(format!("{name}: cat /dev/null: got {got:?}, want {want:?}"));
+        }
+        // The rule still fires for a cat command line that no exception names (except in
+        // the files whose exceptions name the program alone).
+        let unexcepted = fired(&ev("open", "cat", &["/etc/hosts"], "/etc/hosts"));
+        let names_cat_only = [
+            "rule_exception_one_value.yaml",
+            "rule_exception_append_one_value.yaml",
+            "rule_exception_append_multiple.yaml",
+            "rule_exception_comp.yaml",
+            "rule_exception_append_comp.yaml",
+        ];
+        if !names_cat_only.contains(&name.as_str()) && unexcepted != ["Open From Cat"] {
+            failures.push(format!(
+                "{name}: cat /etc/hosts: got {unexcepted:?}, want the rule to fire"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
