@@ -378,3 +378,51 @@ fn bad_policy_and_vex_files_are_errors_with_positions() {
         assert!(run.stderr.contains(want), "{name}: {}", run.stderr);
     }
 }
+
+/// docs/examples/pre-push as a user installs it: in a git work tree with strata.yaml, the
+/// hook refuses the push while a finding fails the gate and lets it through once the
+/// vulnerable package is gone; strata.yaml is checked for expired exceptions.
+#[test]
+fn pre_push_hook_example_gates_the_push() {
+    let t = TempDir::new("policy-pre-push").unwrap();
+    let Some(db) = pypa_database(&t) else { return };
+    let root = project(&t);
+    std::fs::write(root.join("strata.yaml"), POLICY).unwrap();
+    let git = std::process::Command::new("git")
+        .args(["init", "-q"])
+        .current_dir(&root)
+        .status();
+    assert!(git.is_ok_and(|s| s.success()), "git init failed");
+    let hook = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/examples/pre-push");
+    let bin_dir = Path::new(STRATA).parent().unwrap().to_owned();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let run_hook = || {
+        std::process::Command::new("sh")
+            .arg(&hook)
+            .current_dir(&root)
+            .env("PATH", &path)
+            .env("STRATA_DB_DIR", &db)
+            .env("STRATA_NOW", "2026-01-15")
+            .env("STRATA_NO_CACHE", "1")
+            .output()
+            .unwrap()
+    };
+    let out = run_hook();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("gate failed")
+            && stderr.contains("pre-push: the vulnerability gate failed"),
+        "{stderr}"
+    );
+    // Upgrade away from the vulnerable versions: the push goes through.
+    std::fs::remove_dir_all(root.join("usr")).unwrap();
+    let out = run_hook();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("all current"), "{stderr}");
+}
