@@ -196,6 +196,7 @@ pub fn run(args: MonitorArgs) -> anyhow::Result<ExitCode> {
         run_live(&opts, &mut monitor, &dispatcher, &stop, &mut |s: &LiveStart| {
             let what = match s.source {
                 "ebpf" => format!("ebpf ({} tracepoints attached)", s.attached),
+                "proc+fanotify" => "proc (process starts, exits, uid/gid changes and ptrace from the process connector; file opens and writes from fanotify; no network events)".to_owned(),
                 _ => "proc (process starts, exits, uid/gid changes and ptrace only; no file or network events)".to_owned(),
             };
             eprintln!(

@@ -4,6 +4,7 @@
 pub mod cgroup;
 pub mod docker;
 pub mod enrich;
+pub mod fanotify;
 pub mod live;
 pub mod monitor;
 pub mod proc_connector;
@@ -15,6 +16,11 @@ pub mod sockets;
 /// Fuzz target: a netlink process-connector datagram (kernel data, parsed defensively).
 pub fn fuzz_proc_connector(data: &[u8]) {
     let _ = proc_connector::parse_datagram(data);
+}
+
+/// Fuzz target: a buffer read from a fanotify descriptor.
+pub fn fuzz_fanotify(data: &[u8]) {
+    let _ = fanotify::parse_records(data);
 }
 
 /// Fuzz target: Docker Engine answers (an event line, a container inspection).
@@ -57,6 +63,7 @@ mod fuzz_smoke {
                 crate::fuzz_docker_json(&seed[..cut]);
                 crate::fuzz_procfs_text(&seed[..cut]);
                 crate::fuzz_proc_connector(&seed[..cut]);
+                crate::fuzz_fanotify(&seed[..cut]);
             }
         }
         for _ in 0..3000 {
@@ -71,6 +78,7 @@ mod fuzz_smoke {
             crate::fuzz_docker_json(&v);
             crate::fuzz_procfs_text(&v);
             crate::fuzz_proc_connector(&v);
+            crate::fuzz_fanotify(&v);
         }
     }
 }

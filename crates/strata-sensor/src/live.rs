@@ -457,30 +457,61 @@ pub enum LiveSource {
 /// The source behind the live loop.
 enum Backend {
     Ebpf(Box<Probe>),
-    Proc(crate::proc_connector::ProcConnector),
+    /// The process connector, with fanotify for file events when it can be had.
+    Proc(
+        crate::proc_connector::ProcConnector,
+        Option<Box<crate::fanotify::FileWatch>>,
+    ),
 }
 
 impl Backend {
     fn poll(&mut self, timeout: Duration, f: &mut dyn FnMut(RawEvent)) -> Result<usize, String> {
         match self {
             Backend::Ebpf(p) => p.poll(timeout, f).map_err(|e| format!("eBPF source: {e}")),
-            Backend::Proc(c) => c
+            Backend::Proc(c, None) => c
                 .poll(timeout, f)
                 .map_err(|e| format!("process connector: {e}")),
+            Backend::Proc(c, Some(files)) => {
+                let ready = crate::fanotify::poll_fds(&[c.raw_fd(), files.raw_fd()], timeout);
+                let mut n = 0;
+                // The connector is read before every fanotify read, ready or not: a
+                // process's exec notice is queued before any file event of its new
+                // program, and the event must meet the program, not what it was before.
+                {
+                    // A process in a mount namespace not seen before: a new container
+                    // (or another unshared root) whose root mount gets a mark.
+                    let mut roots = Vec::new();
+                    n += c
+                        .poll(Duration::ZERO, &mut |r| {
+                            if r.kind == Kind::Exec {
+                                roots.push((r.pid, r.mntns));
+                            }
+                            f(r);
+                        })
+                        .map_err(|e| format!("process connector: {e}"))?;
+                    for (pid, ns) in roots {
+                        files.watch_root_of(pid, ns);
+                    }
+                }
+                if ready.get(1) == Some(&true) {
+                    n += files.drain(f).map_err(|e| format!("fanotify: {e}"))?;
+                }
+                Ok(n)
+            }
         }
     }
 
     fn drops(&self) -> u64 {
         match self {
             Backend::Ebpf(p) => p.drops().unwrap_or(0),
-            Backend::Proc(c) => c.overruns,
+            Backend::Proc(c, files) => c.overruns + files.as_ref().map_or(0, |w| w.overflows),
         }
     }
 
     fn decode_errors(&self) -> u64 {
         match self {
             Backend::Ebpf(p) => p.decode_errors(),
-            Backend::Proc(_) => 0,
+            Backend::Proc(..) => 0,
         }
     }
 }
@@ -534,10 +565,28 @@ pub fn run_live(
     if let Some(n) = opts.ring_buffer_bytes {
         probe_opts.ring_buffer_bytes = n;
     }
-    let open_proc = || {
-        crate::proc_connector::ProcConnector::open(ProcFs::default())
-            .map(Backend::Proc)
-            .map_err(|e| format!("process connector: {e} (it needs root)"))
+    let mut file_warnings = Vec::new();
+    let mut open_proc = || {
+        let conn = crate::proc_connector::ProcConnector::open(ProcFs::default())
+            .map_err(|e| format!("process connector: {e} (it needs root)"))?;
+        let files = match crate::fanotify::FileWatch::open(ProcFs::default()) {
+            Ok(mut w) => {
+                w.watch_running();
+                file_warnings.extend(
+                    w.mark_failures
+                        .iter()
+                        .map(|f| format!("fanotify: a container root was not marked: {f}")),
+                );
+                Some(Box::new(w))
+            }
+            Err(e) => {
+                file_warnings.push(format!(
+                    "fanotify: {e}; no file events (only process, privilege and shell rules can fire)"
+                ));
+                None
+            }
+        };
+        Ok::<_, String>(Backend::Proc(conn, files))
     };
     let mut fallback_reason = None;
     let mut backend = match opts.source {
@@ -579,7 +628,15 @@ pub fn run_live(
         .with_cgroup_root("/sys/fs/cgroup");
     let (source, attached, warnings) = match &backend {
         Backend::Ebpf(p) => ("ebpf", p.attached().len(), p.warnings().to_vec()),
-        Backend::Proc(_) => ("proc", 0, Vec::new()),
+        Backend::Proc(_, files) => (
+            if files.is_some() {
+                "proc+fanotify"
+            } else {
+                "proc"
+            },
+            0,
+            file_warnings,
+        ),
     };
     started(&LiveStart {
         source,

@@ -240,6 +240,11 @@ impl ProcConnector {
         })
     }
 
+    /// The descriptor to poll.
+    pub fn raw_fd(&self) -> i32 {
+        self.fd.as_raw_fd()
+    }
+
     /// Waits at most `timeout` for notifications and hands each as a [`RawEvent`] to `f`.
     pub fn poll(&mut self, timeout: Duration, f: &mut dyn FnMut(RawEvent)) -> io::Result<usize> {
         let mut pfd = libc::pollfd {

@@ -546,9 +546,27 @@ fn proc_connector_source_sees_shells_and_setuid_programs_in_containers() {
         exec(&target, Some("1000:1000"), &["/usr/local/bin/ss", "2"]),
         "setuid-root program as uid 1000",
     );
+    // File events come from fanotify beside the process connector. The processes live a
+    // moment after the access: facts about a process are read from /proc after the
+    // kernel's notice (see docs/monitor.md).
+    ok(
+        exec(&target, None, &["sh", "-c", "exec 3</etc/shadow; sleep 1"]),
+        "read /etc/shadow",
+    );
+    ok(
+        exec(
+            &target,
+            None,
+            &["sh", "-c", "echo x >/etc/strata-proc-marker; sleep 1"],
+        ),
+        "write below /etc",
+    );
     std::thread::sleep(Duration::from_secs(1));
     let (alerts, stderr) = sensor.stop();
-    assert!(stderr.contains("strata monitor: source proc"), "{stderr}");
+    assert!(
+        stderr.contains("strata monitor: source proc") && stderr.contains("fanotify"),
+        "{stderr}"
+    );
     let tid: String = target.id.chars().take(12).collect();
     let dump = || {
         alerts
@@ -562,6 +580,8 @@ fn proc_connector_source_sees_shells_and_setuid_programs_in_containers() {
         "Setuid-root program run by non-root user in container",
         "Executable not in the image run in container",
         "Docker exec into container",
+        "Sensitive file read",
+        "Write below system directory in container",
     ] {
         let found = alerts_for(&alerts, rule, &tid);
         assert!(
