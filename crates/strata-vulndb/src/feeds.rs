@@ -403,7 +403,7 @@ pub(crate) fn nvd_page(doc: &Value) -> Result<(Vec<NvdEntry>, Vec<RecordError>),
                 match crate::osv::cvss_severity(kind, vector, "nvd", &mpath) {
                     Ok(mut s) => {
                         if s.base_score.is_none() {
-                            // v4.0: NVD states the score; keep it, it is the source's word.
+                            // Only when strata computed none: NVD's stated score.
                             s.base_score = metric
                                 .get("cvssData")
                                 .and_then(|d| d.get("baseScore"))

@@ -1,7 +1,7 @@
 //! The local vulnerability database of strata.
 //!
 //! - [`osv`]: the OSV record model and a validating parser (JSON and YAML).
-//! - [`cvss`]: CVSS v2/v3.x/v4.0 vectors; v2 and v3.x base scores.
+//! - [`cvss`]: CVSS v2/v3.x/v4.0 vectors and their scores.
 //! - [`Database`]: import (OSV files, folders, `.zip`, `.tar.zst`; Alpine secdb; Debian
 //!   security tracker JSON; NVD CVE API 2.0 pages), atomic generations, status, and the
 //!   query [`Database::affected_for`] that matching uses.

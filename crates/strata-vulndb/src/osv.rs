@@ -51,7 +51,8 @@ pub struct Severity {
     pub kind: String,
     /// The vector or the rating text as written.
     pub value: String,
-    /// The CVSS base score; `None` for ratings and for CVSS v4 ("score unavailable").
+    /// The CVSS score (for v4.0 with the vector's Threat and Environmental metrics);
+    /// `None` for ratings.
     pub base_score: Option<f64>,
     /// Upper-case rating: `CRITICAL`, `HIGH`, `MEDIUM`, `LOW`, `NONE`, or the vendor's own
     /// word upper-cased (`NEGLIGIBLE`, `UNIMPORTANT`, `MODERATE`, ...).

@@ -444,7 +444,7 @@ pub fn scan_report() -> ScanReport {
             cvss(
                 "4.0",
                 "CVSS:4.0/AV:N/AC:H/AT:N/PR:H/UI:N/VC:H/VI:N/VA:N/SC:N/SI:N/SA:N",
-                4.4,
+                5.9,
                 "ghsa",
             ),
             cvss(
