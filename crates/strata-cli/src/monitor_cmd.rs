@@ -71,6 +71,11 @@ pub struct MonitorArgs {
     /// it is mapped twice, so it counts twice in the sensor's resident memory.
     #[arg(long, value_name = "SIZE", default_value = "8M")]
     pub ring_buffer_size: String,
+    /// eBPF: an open that repeats its thread's last open exactly (same program,
+    /// credentials, namespace, absolute path, flags, success) within this window is counted
+    /// in the kernel (strata_kernel_folded_total), not sent; `0` sends every open.
+    #[arg(long, value_name = "DURATION", default_value = "1s")]
+    pub fold_window: String,
     /// Disable rules by name or wildcard (repeatable).
     #[arg(long, value_name = "NAME")]
     pub disable: Vec<String>,
@@ -98,6 +103,11 @@ fn duration(flag: &str, v: Option<&String>) -> anyhow::Result<Option<Duration>> 
 pub fn run(args: MonitorArgs) -> anyhow::Result<ExitCode> {
     let scope = Scope::parse(&args.scope)?;
     let run_for = duration("--duration", args.duration.as_ref())?;
+    let fold_window = if args.fold_window == "0" {
+        Duration::ZERO
+    } else {
+        duration("--fold-window", Some(&args.fold_window))?.unwrap_or_default()
+    };
     let ring_bytes = strata_sinks::spec::parse_size(&args.ring_buffer_size)
         .ok()
         .and_then(|n| usize::try_from(n).ok())
@@ -190,6 +200,7 @@ pub fn run(args: MonitorArgs) -> anyhow::Result<ExitCode> {
             docker_endpoint: args.docker_host.clone(),
             no_docker: args.no_docker,
             ring_buffer_bytes: Some(ring_bytes),
+            fold_window,
             duration: run_for,
         };
         let auto = source == LiveSource::Auto;
@@ -222,12 +233,13 @@ pub fn run(args: MonitorArgs) -> anyhow::Result<ExitCode> {
     let report = dispatcher.shutdown(Duration::from_secs(5));
     let st = &monitor.stats;
     eprintln!(
-        "strata monitor: {} events, {} alerts, {} malformed, {} lost in the kernel, {} out of scope",
+        "strata monitor: {} events, {} alerts, {} malformed, {} lost in the kernel, {} out of scope, {} repeated opens folded in the kernel",
         st.events.load(Ordering::Relaxed),
         st.alerts.load(Ordering::Relaxed),
         st.malformed.load(Ordering::Relaxed),
         st.kernel_drops.load(Ordering::Relaxed),
         st.out_of_scope.load(Ordering::Relaxed),
+        st.kernel_folded.load(Ordering::Relaxed),
     );
     if !report.unfinished.is_empty() {
         eprintln!(

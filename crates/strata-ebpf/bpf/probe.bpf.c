@@ -127,6 +127,7 @@ struct task_struct {
 	int exit_code;
 	struct task_struct *real_parent;
 	struct nsproxy *nsproxy;
+	__u64 start_time;
 } __attribute__((preserve_access_index));
 
 struct trace_event_raw_sched_process_exec {
@@ -174,6 +175,20 @@ struct exec_stash {
 struct config {
 	__u32 own_tgid;
 	__u32 pad;
+	/* Identical opens by one thread within this many ns are folded into the first (0: off). */
+	__u64 fold_ns;
+};
+
+/* Opens are folded only while their whole record fits here (the header, the arguments and
+ * a path of up to 262 bytes). */
+#define FOLD_MAX 384
+
+struct fold_entry {
+	__u64 ts;
+	__u64 start_time;
+	__u32 len;
+	__u32 pad;
+	__u8 rec[FOLD_MAX];
 };
 
 struct {
@@ -215,6 +230,30 @@ struct {
 	__type(key, __u32);
 	__type(value, struct buf);
 } scratch SEC(".maps");
+
+/* The last open record each thread emitted. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);
+	__type(value, struct fold_entry);
+} fold_map SEC(".maps");
+
+/* A zeroed entry to insert from (too large for the stack). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fold_entry);
+} fold_tmpl SEC(".maps");
+
+/* Opens folded, per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} folded SEC(".maps");
 
 static __always_inline int is_self(__u32 tgid)
 {
@@ -334,6 +373,79 @@ static __always_inline void emit(__u8 *rec, __u32 len, int urgent)
 	if (len > BUF_SIZE - 8)
 		return;
 	output(rec, len, urgent);
+}
+
+/* ---- folding of repeated opens ------------------------------------------------------ */
+
+/* An open whose record equals, in everything but its time and descriptor number, the last
+ * open record of the same thread (same task, not exec'd since: the entry is removed at
+ * exec), emitted less than fold_ns ago, tells the rules nothing new: it is counted and
+ * dropped here instead of crossing the ring buffer. Equal means the same process, parent,
+ * credentials, name, cgroup and mount namespace, the same arguments, success or failure,
+ * and the same absolute path (relative paths depend on the working directory, which the
+ * record does not carry). A loop that opens one file is one record per window. */
+static __always_inline int fold_open(__u8 *rec, __u32 len, __u32 tid)
+{
+	__u32 zero = 0;
+	struct config *c = bpf_map_lookup_elem(&config, &zero);
+	struct hdr *h = (struct hdr *)rec;
+	struct task_struct *task;
+	struct fold_entry *e;
+	__u64 now, start, *count;
+	__u32 n = len;
+	int same = 1;
+
+	asm volatile("" : "+r"(n));
+	if (!c || c->fold_ns == 0 || n > FOLD_MAX || n <= FIXED_SIZE + 2)
+		return 0;
+	if (rec[FIXED_SIZE + 2] != '/')
+		return 0;
+	now = h->ts;
+	task = (struct task_struct *)bpf_get_current_task();
+	start = BPF_CORE_READ(task, start_time);
+	e = bpf_map_lookup_elem(&fold_map, &tid);
+	if (e && e->len == n && e->start_time == start && now - e->ts < c->fold_ns &&
+	    (((struct hdr *)e->rec)->ret < 0) == (h->ret < 0)) {
+		/* word 0 is the time, word 2 the result: both may differ */
+		for (int i = 1; i < FOLD_MAX / 8; i++) {
+			__u32 o = i * 8;
+			__u64 x, y, m = ~0ULL;
+
+			if (o >= n)
+				break;
+			if (i == 2)
+				continue;
+			x = *(__u64 *)(rec + o);
+			y = *(__u64 *)(e->rec + o);
+			if (n - o < 8)
+				m = (1ULL << ((n - o) * 8)) - 1;
+			if ((x ^ y) & m) {
+				same = 0;
+				break;
+			}
+		}
+		if (same) {
+			count = bpf_map_lookup_elem(&folded, &zero);
+			if (count)
+				*count += 1;
+			return 1;
+		}
+	}
+	if (!e) {
+		struct fold_entry *t = bpf_map_lookup_elem(&fold_tmpl, &zero);
+
+		if (!t)
+			return 0;
+		bpf_map_update_elem(&fold_map, &tid, t, BPF_ANY);
+		e = bpf_map_lookup_elem(&fold_map, &tid);
+		if (!e)
+			return 0;
+	}
+	e->ts = now;
+	e->start_time = start;
+	e->len = n;
+	bpf_probe_read_kernel(e->rec, n, rec);
+	return 0;
 }
 
 /* ---- generic syscalls ------------------------------------------------------------ */
@@ -465,6 +577,8 @@ static __always_inline int on_exit(struct sys_exit_ctx *ctx, __u32 kind)
 		break;
 	}
 	fill_hdr(rec, kind, ret, n);
+	if ((kind == K_OPENAT || kind == K_OPEN) && fold_open(rec, off, tid))
+		return 0;
 	emit(rec, off, 0);
 	return 0;
 }
@@ -577,6 +691,13 @@ int sched_process_exec(struct trace_event_raw_sched_process_exec *ctx)
 
 	if (is_self(pid_tgid >> 32))
 		return 0;
+	/* A new program: its opens are news even if the old one made the same. */
+	bpf_map_delete_elem(&fold_map, &old_pid);
+	{
+		__u32 tid = (__u32)pid_tgid;
+
+		bpf_map_delete_elem(&fold_map, &tid);
+	}
 	st = bpf_map_lookup_elem(&exec_map, &old_pid);
 	if (st) {
 		len = st->len;

@@ -14,6 +14,11 @@ pub struct ProbeOptions {
     /// The process whose syscalls the kernel side ignores (the sensor itself, to avoid a
     /// feedback loop). Default: this process; `None` ignores nothing.
     pub ignore_tgid: Option<u32>,
+    /// Opens by one thread that repeat its last open record exactly (same program,
+    /// credentials, namespace, absolute path, flags and success) within this window are
+    /// counted in the kernel ([`Probe::folded`]) instead of being sent. Default 1 s;
+    /// zero sends every open.
+    pub fold_window: Duration,
 }
 
 impl Default for ProbeOptions {
@@ -21,6 +26,7 @@ impl Default for ProbeOptions {
         ProbeOptions {
             ring_buffer_bytes: 16 << 20,
             ignore_tgid: Some(std::process::id()),
+            fold_window: Duration::from_secs(1),
         }
     }
 }
@@ -85,6 +91,11 @@ impl Probe {
     pub fn drops(&self) -> Result<u64, ProbeError> {
         Ok(0)
     }
+
+    /// Never reached: [`Probe::load`] fails in this build.
+    pub fn folded(&self) -> Result<u64, ProbeError> {
+        Ok(0)
+    }
 }
 
 #[cfg(feature = "probe")]
@@ -135,6 +146,12 @@ impl Probe {
     pub fn drops(&self) -> Result<u64, ProbeError> {
         self.inner.drops()
     }
+
+    /// Opens folded into an identical earlier record of their thread (see
+    /// [`ProbeOptions::fold_window`]), summed over the CPUs.
+    pub fn folded(&self) -> Result<u64, ProbeError> {
+        self.inner.per_cpu_sum("folded")
+    }
 }
 
 #[cfg(feature = "probe")]
@@ -181,12 +198,25 @@ mod imp {
         loader.map_max_entries("events", ring_bytes);
         let mut ebpf = loader.load(&OBJECT.bytes).map_err(load_error)?;
 
-        if let Some(tgid) = options.ignore_tgid {
+        {
             let map = ebpf
                 .map_mut("config")
                 .ok_or_else(|| missing_map("config"))?;
-            let mut config: Array<_, [u32; 2]> = Array::try_from(map).map_err(map_err("config"))?;
-            config.set(0, [tgid, 0], 0).map_err(map_err("config"))?;
+            // struct config: own_tgid, pad, fold_ns (u64, little-endian halves).
+            let fold_ns = u64::try_from(options.fold_window.as_nanos()).unwrap_or(u64::MAX);
+            let mut config: Array<_, [u32; 4]> = Array::try_from(map).map_err(map_err("config"))?;
+            config
+                .set(
+                    0,
+                    [
+                        options.ignore_tgid.unwrap_or(0),
+                        0,
+                        fold_ns as u32,
+                        (fold_ns >> 32) as u32,
+                    ],
+                    0,
+                )
+                .map_err(map_err("config"))?;
         }
 
         let names: Vec<String> = ebpf.programs().map(|(n, _)| n.to_string()).collect();
@@ -296,10 +326,14 @@ mod imp {
         }
 
         pub(super) fn drops(&self) -> Result<u64, ProbeError> {
-            let map = self.ebpf.map("drops").ok_or_else(|| missing_map("drops"))?;
-            let drops: PerCpuArray<_, u64> =
-                PerCpuArray::try_from(map).map_err(map_err("drops"))?;
-            let values = drops.get(&0, 0).map_err(map_err("drops"))?;
+            self.per_cpu_sum("drops")
+        }
+
+        /// The sum over the CPUs of a one-entry per-CPU counter map.
+        pub(super) fn per_cpu_sum(&self, name: &'static str) -> Result<u64, ProbeError> {
+            let map = self.ebpf.map(name).ok_or_else(|| missing_map(name))?;
+            let counter: PerCpuArray<_, u64> = PerCpuArray::try_from(map).map_err(map_err(name))?;
+            let values = counter.get(&0, 0).map_err(map_err(name))?;
             Ok(values.iter().copied().fold(0u64, u64::saturating_add))
         }
     }

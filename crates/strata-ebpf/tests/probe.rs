@@ -345,3 +345,63 @@ fn probe_reports_real_processes() {
     let _ = std::fs::remove_file(&file);
     let _ = std::fs::remove_file(&own);
 }
+
+/// Repeated identical opens by one thread are folded in the kernel (counted, not sent),
+/// within the window; a new program (exec) in the same process is news again; with a zero
+/// window every open is sent.
+#[test]
+fn repeated_opens_are_folded_in_the_kernel() {
+    let Some(mut probe) = load() else { return };
+    let file = std::env::temp_dir().join(format!("strata-ebpf-fold-{}.txt", std::process::id()));
+    std::fs::write(&file, b"x").expect("write the temp file");
+    let path = file.to_string_lossy().into_owned();
+    let script = format!(
+        "i=0; while [ $i -lt 300 ]; do : <{path}; i=$((i+1)); done; exec /bin/cat {path} >/dev/null"
+    );
+    let folded_before = probe.folded().expect("folded counter");
+    let sh = run(Command::new("/bin/sh").arg("-c").arg(&script));
+    let mut events = Vec::new();
+    wait_for(&mut probe, &mut events, "exit of the loop", |evs| {
+        !of(evs, sh, Kind::Exit).is_empty()
+    });
+    collect(&mut probe, &mut events, Duration::from_millis(300));
+    let opens: Vec<&RawEvent> = of(&events, sh, Kind::Openat)
+        .into_iter()
+        .chain(of(&events, sh, Kind::Open))
+        .filter(|e| matches!(&e.args, Args::Open { path: p, .. } if p == &path))
+        .collect();
+    let by_sh = opens.iter().filter(|e| e.comm == "sh").count();
+    let by_cat = opens.iter().filter(|e| e.comm == "cat").count();
+    // 300 opens within the 1 s window: one record, or a few if the machine is slow.
+    assert!(
+        (1..=10).contains(&by_sh),
+        "{by_sh} records of 300 opens: {opens:?}"
+    );
+    assert_eq!(by_cat, 1, "the exec'd cat's open is news: {opens:?}");
+    let folded = probe.folded().expect("folded counter") - folded_before;
+    assert!(folded >= 290, "only {folded} opens folded");
+    drop(probe);
+
+    // Window zero: nothing folded, every open sent.
+    let mut probe = match Probe::load(&ProbeOptions {
+        fold_window: Duration::ZERO,
+        ..ProbeOptions::default()
+    }) {
+        Ok(p) => p,
+        Err(e) => panic!("the probe loaded once, not twice: {e}"),
+    };
+    let sh = run(Command::new("/bin/sh").arg("-c").arg(&script));
+    let mut events = Vec::new();
+    wait_for(&mut probe, &mut events, "exit of the loop", |evs| {
+        !of(evs, sh, Kind::Exit).is_empty()
+    });
+    collect(&mut probe, &mut events, Duration::from_millis(300));
+    let by_sh = of(&events, sh, Kind::Openat)
+        .into_iter()
+        .chain(of(&events, sh, Kind::Open))
+        .filter(|e| e.comm == "sh" && matches!(&e.args, Args::Open { path: p, .. } if p == &path))
+        .count();
+    assert_eq!(by_sh, 300, "with no window every open is sent");
+    assert_eq!(probe.folded().expect("folded counter"), 0);
+    let _ = std::fs::remove_file(&file);
+}

@@ -508,6 +508,13 @@ impl Backend {
         }
     }
 
+    fn folded(&self) -> u64 {
+        match self {
+            Backend::Ebpf(p) => p.folded().unwrap_or(0),
+            Backend::Proc(..) => 0,
+        }
+    }
+
     fn decode_errors(&self) -> u64 {
         match self {
             Backend::Ebpf(p) => p.decode_errors(),
@@ -527,6 +534,8 @@ pub struct LiveOptions {
     pub no_docker: bool,
     /// Ring buffer size.
     pub ring_buffer_bytes: Option<usize>,
+    /// eBPF: the window in which repeated identical opens are folded in the kernel.
+    pub fold_window: Duration,
     /// Stop after this long.
     pub duration: Option<Duration>,
 }
@@ -565,6 +574,7 @@ pub fn run_live(
     if let Some(n) = opts.ring_buffer_bytes {
         probe_opts.ring_buffer_bytes = n;
     }
+    probe_opts.fold_window = opts.fold_window;
     let mut file_warnings = Vec::new();
     let mut open_proc = || {
         let conn = crate::proc_connector::ProcConnector::open(ProcFs::default())
@@ -675,6 +685,10 @@ pub fn run_live(
                 .store(backend.drops(), Ordering::Relaxed);
             monitor
                 .stats
+                .kernel_folded
+                .store(backend.folded(), Ordering::Relaxed);
+            monitor
+                .stats
                 .container_misses
                 .store(en.container_misses, Ordering::Relaxed);
             monitor
@@ -687,6 +701,10 @@ pub fn run_live(
         .stats
         .kernel_drops
         .store(backend.drops(), Ordering::Relaxed);
+    monitor
+        .stats
+        .kernel_folded
+        .store(backend.folded(), Ordering::Relaxed);
     monitor.finish(dispatcher);
     Ok(())
 }

@@ -49,6 +49,8 @@ pub struct MonitorStats {
     pub malformed: AtomicU64,
     /// Events the kernel could not hand over (ring buffer full).
     pub kernel_drops: AtomicU64,
+    /// Opens the kernel folded into an identical earlier record of their thread.
+    pub kernel_folded: AtomicU64,
     /// Events from a container whose metadata was not known yet.
     pub container_misses: AtomicU64,
     /// Docker events received.
@@ -252,7 +254,7 @@ fn warn_malformed(monitor: &Monitor, path: &Path, msg: &str) {
 /// Renders the monitor's counters in Prometheus text format.
 pub fn render_metrics(out: &mut String, stats: &MonitorStats, source: &str) {
     use strata_sinks::metrics::{write_header, write_sample};
-    let counters: [(&str, &str, &AtomicU64); 8] = [
+    let counters: [(&str, &str, &AtomicU64); 9] = [
         (
             "strata_events_total",
             "Events read from the source.",
@@ -277,6 +279,11 @@ pub fn render_metrics(out: &mut String, stats: &MonitorStats, source: &str) {
             "strata_kernel_drops_total",
             "Events lost in the kernel (ring buffer full).",
             &stats.kernel_drops,
+        ),
+        (
+            "strata_kernel_folded_total",
+            "Opens folded in the kernel into an identical earlier open of their thread (--fold-window).",
+            &stats.kernel_folded,
         ),
         (
             "strata_container_misses_total",
