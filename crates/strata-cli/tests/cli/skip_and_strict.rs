@@ -130,3 +130,79 @@ fn bad_skip_pattern_is_an_error() {
     assert_error("bad glob", &run);
     assert!(run.stderr.contains("app/[ab"), "{}", run.stderr);
 }
+
+/// The bad inputs of the language detectors, end to end in one tree beside a good
+/// lockfile: a package-lock.json nested a million deep, a zip-bomb jar (a pom.properties
+/// that inflates past the entry limit), and an ELF binary whose `.go.buildinfo` is
+/// corrupt (made with objcopy from /bin/true). Each is a warning naming its file, the good
+/// package is still reported and the exit code is 0; `--strict` makes it exit 2.
+#[test]
+fn nested_json_zip_bomb_and_corrupt_go_build_info_are_warnings() {
+    let t = TempDir::new("cli-bad-lang").unwrap();
+    let root = t.path();
+    write(root, "app/requirements.txt", "jinja2==2.10\n");
+    let deep = format!("{}{}", "[".repeat(1_000_000), "]".repeat(1_000_000));
+    write(root, "deep/package-lock.json", &deep);
+    // The jar: zip(1) of a 3 MB file of zeros as the pom.properties.
+    let stage = root.join("stage");
+    write(
+        &stage,
+        "META-INF/maven/g/a/pom.properties",
+        &"\0".repeat(3_000_000),
+    );
+    let jar = root.join("lib/bomb.jar");
+    std::fs::create_dir_all(jar.parent().unwrap()).unwrap();
+    let zip = std::process::Command::new("zip")
+        .args(["-q", "-r", s(&jar), "META-INF"])
+        .current_dir(&stage)
+        .status();
+    if !zip.is_ok_and(|st| st.success()) {
+        strata_testkit::skip_or_fail("zip(1) is needed to build the zip-bomb jar");
+        return;
+    }
+    std::fs::remove_dir_all(&stage).unwrap();
+    // The Go binary: build info magic, then a string length that runs past the end.
+    let section = root.join("buildinfo.bin");
+    std::fs::write(
+        &section,
+        b"\xff Go buildinf:\x08\x02garbage-garbage-garbage",
+    )
+    .unwrap();
+    let bin = root.join("usr/local/bin/app");
+    std::fs::create_dir_all(bin.parent().unwrap()).unwrap();
+    let objcopy = std::process::Command::new("objcopy")
+        .arg(format!("--add-section=.go.buildinfo={}", s(&section)))
+        .args([
+            "--set-section-flags",
+            ".go.buildinfo=alloc,readonly",
+            "/bin/true",
+        ])
+        .arg(&bin)
+        .output();
+    if !objcopy.is_ok_and(|o| o.status.success()) {
+        strata_testkit::skip_or_fail("objcopy (binutils) is needed to build the Go binary");
+        return;
+    }
+    std::fs::remove_file(&section).unwrap();
+
+    let target = format!("dir:{}", s(root));
+    let run = strata(&["sbom", &target, "--format", "json", "--no-cache"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    for (file, what) in [
+        ("/deep/package-lock.json", "recursion limit"),
+        ("/lib/bomb.jar", "zip bomb"),
+        ("/usr/local/bin/app", "Go build info"),
+    ] {
+        assert!(
+            run.stderr
+                .lines()
+                .any(|l| l.starts_with("warning:") && l.contains(file) && l.contains(what)),
+            "no warning naming {file} ({what}): {}",
+            run.stderr
+        );
+    }
+    let sbom = strata_testkit::truth::parse_strata_json(&run.stdout).unwrap();
+    assert_eq!(names(&sbom), ["jinja2@2.10"]);
+    let run = strata(&["sbom", &target, "--no-cache", "--strict"]);
+    assert_error("--strict", &run);
+}
