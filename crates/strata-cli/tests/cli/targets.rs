@@ -236,3 +236,38 @@ fn cache_dir_gives_the_same_report() {
         assert_eq!(sbom.packages, uncached.packages, "{round} cache run");
     }
 }
+
+/// Several strata processes started at once on one cold cache directory (each writes the
+/// same layers' entries) all give the uncached report, and so does a warm run afterwards:
+/// the cache is safe to share between processes.
+#[test]
+fn concurrent_processes_share_one_cache() {
+    let Some(img) = images::layered() else { return };
+    let cache = strata_testkit::require(strata_testkit::cache::TempDir::new("strata-cli-cache-mp"));
+    let Some(cache) = cache else { return };
+    let uncached = sbom_json(s(&img.archive), &[]);
+    let args = [
+        "sbom",
+        s(&img.archive),
+        "--format",
+        "json",
+        "--cache-dir",
+        s(cache.path()),
+    ];
+    let runs: Vec<Run> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..4).map(|_| scope.spawn(|| strata(&args))).collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (i, run) in runs.iter().enumerate() {
+        assert_eq!(run.code, Some(0), "process {i}: {}", run.stderr);
+        let sbom = strata_testkit::truth::parse_strata_json(&run.stdout).unwrap();
+        assert_eq!(sbom.packages, uncached.packages, "process {i}");
+    }
+    let warm = strata(&args);
+    assert_eq!(warm.code, Some(0), "{}", warm.stderr);
+    let sbom = strata_testkit::truth::parse_strata_json(&warm.stdout).unwrap();
+    assert_eq!(
+        sbom.packages, uncached.packages,
+        "warm run after the concurrent ones"
+    );
+}
