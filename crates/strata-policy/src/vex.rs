@@ -160,6 +160,28 @@ pub fn parse_vex(text: &str, file: &str) -> Result<VexDocument, PolicyError> {
     }
 }
 
+/// OpenVEX's status justifications (OpenVEX specification, "Status Justifications").
+const OPENVEX_JUSTIFICATIONS: &[&str] = &[
+    "component_not_present",
+    "vulnerable_code_not_present",
+    "vulnerable_code_not_in_execute_path",
+    "vulnerable_code_cannot_be_controlled_by_adversary",
+    "inline_mitigations_already_exist",
+];
+
+/// CycloneDX 1.4+'s `analysis.justification` values.
+const CYCLONEDX_JUSTIFICATIONS: &[&str] = &[
+    "code_not_present",
+    "code_not_reachable",
+    "requires_configuration",
+    "requires_dependency",
+    "requires_environment",
+    "protected_by_compiler",
+    "protected_at_runtime",
+    "protected_at_perimeter",
+    "protected_by_mitigating_control",
+];
+
 fn doc_id(r: &Reader<'_>, id: Option<&Node>) -> String {
     id.and_then(Node::as_str)
         .map(str::to_owned)
@@ -235,11 +257,25 @@ fn openvex(r: &Reader<'_>, root: &Node) -> Result<VexDocument, PolicyError> {
                 ));
             }
         };
+        let justification = match st.get("justification") {
+            Some(node) => {
+                let j = r.text(node, "justification")?;
+                if !OPENVEX_JUSTIFICATIONS.contains(&j.as_str()) {
+                    return Err(r.err(
+                        node,
+                        format!("unknown OpenVEX justification {j:?}"),
+                        format!("use one of {}", OPENVEX_JUSTIFICATIONS.join(", ")),
+                    ));
+                }
+                Some(j)
+            }
+            None => None,
+        };
         statements.push(VexStatement {
             vulnerabilities,
             products,
             status,
-            justification: r.opt_text(st, "justification")?,
+            justification,
             detail: match r.opt_text(st, "impact_statement")? {
                 Some(d) => Some(d),
                 None => r.opt_text(st, "action_statement")?,
@@ -376,6 +412,15 @@ fn cyclonedx(r: &Reader<'_>, root: &Node) -> Result<VexDocument, PolicyError> {
             }
         }
         let mut justification = r.opt_text(analysis, "justification")?;
+        if let (Some(j), Some(node)) = (&justification, analysis.get("justification"))
+            && !CYCLONEDX_JUSTIFICATIONS.contains(&j.as_str())
+        {
+            return Err(r.err(
+                node,
+                format!("unknown CycloneDX analysis justification {j:?}"),
+                format!("use one of {}", CYCLONEDX_JUSTIFICATIONS.join(", ")),
+            ));
+        }
         if justification.is_none() && r.text(state_node, "state")? == "false_positive" {
             justification = Some("false_positive".to_owned());
         }
@@ -640,38 +685,40 @@ pub fn product_matches(product: &str, f: &Finding) -> bool {
     }
 }
 
-/// Applies the documents to one finding: the first `not_affected` statement with a
-/// justification suppresses it; otherwise the last statement about it annotates it.
+/// Applies the documents to one finding. Statements supersede earlier ones, as OpenVEX
+/// reads them: the last statement about the finding (documents in the order given,
+/// statements in file order) decides. When it is `not_affected` with a justification or
+/// an impact statement, it suppresses the finding; any other last statement annotates it
+/// (a vendor's later `affected` undoes an earlier `not_affected`).
 pub fn apply(f: &mut Finding, docs: &[VexDocument]) {
     let mut last: Option<(&VexDocument, &VexStatement)> = None;
     for doc in docs {
         for st in &doc.statements {
-            if !names(st, f) || !st.products.iter().any(|p| product_matches(p, f)) {
-                continue;
+            if names(st, f) && st.products.iter().any(|p| product_matches(p, f)) {
+                last = Some((doc, st));
             }
-            let justified = st.justification.is_some() || st.detail.is_some();
-            if st.status == VexStatus::NotAffected && justified {
-                f.suppressed = Some(Suppression {
-                    by: SuppressedBy::Vex,
-                    id: doc.id.clone(),
-                    source: Some(st.source.clone()),
-                    reason: st.justification.clone(),
-                    justification: st
-                        .detail
-                        .clone()
-                        .or_else(|| st.justification.clone())
-                        .unwrap_or_default(),
-                    approved_by: None,
-                    ticket: None,
-                    expires: None,
-                });
-                f.vex = None;
-                return;
-            }
-            last = Some((doc, st));
         }
     }
     if let Some((doc, st)) = last {
+        let justified = st.justification.is_some() || st.detail.is_some();
+        if st.status == VexStatus::NotAffected && justified {
+            f.suppressed = Some(Suppression {
+                by: SuppressedBy::Vex,
+                id: doc.id.clone(),
+                source: Some(st.source.clone()),
+                reason: st.justification.clone(),
+                justification: st
+                    .detail
+                    .clone()
+                    .or_else(|| st.justification.clone())
+                    .unwrap_or_default(),
+                approved_by: None,
+                ticket: None,
+                expires: None,
+            });
+            f.vex = None;
+            return;
+        }
         f.vex = Some(VexNote {
             status: st.status.as_str().to_owned(),
             source: format!("{} ({})", st.source, doc.id),

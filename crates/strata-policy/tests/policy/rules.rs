@@ -739,6 +739,37 @@ fn vex_formats() {
     let f = apply(&doc, finding("A", Severity::High, FixState::Fixed, deb()));
     assert!(f.suppressed.is_none());
 
+    // Statements supersede earlier ones: a later `affected` undoes an earlier
+    // `not_affected`, in one document and across documents given in order.
+    let vex = |statements: &str| {
+        format!(
+            r#"{{"@context": "https://openvex.dev/ns/v0.2.0", "@id": "doc", "statements": [{statements}]}}"#
+        )
+    };
+    let not_affected = r#"{"vulnerability": {"name": "A"}, "products": [{"@id": "pkg:npm/lodash@4.17.11"}], "status": "not_affected", "justification": "vulnerable_code_not_in_execute_path"}"#;
+    let affected = r#"{"vulnerability": {"name": "A"}, "products": [{"@id": "pkg:npm/lodash@4.17.11"}], "status": "affected", "action_statement": "upgrade"}"#;
+    let both = parse_vex(&vex(&format!("{not_affected},{affected}")), "v.json").unwrap();
+    let f = apply(&both, finding("A", Severity::High, FixState::Fixed, npm()));
+    assert!(
+        f.suppressed.is_none(),
+        "the later affected statement decides"
+    );
+    assert_eq!(f.vex.unwrap().status, "affected");
+    let reversed = parse_vex(&vex(&format!("{affected},{not_affected}")), "v.json").unwrap();
+    let f = apply(
+        &reversed,
+        finding("A", Severity::High, FixState::Fixed, npm()),
+    );
+    assert_eq!(
+        f.suppressed.unwrap().reason.as_deref(),
+        Some("vulnerable_code_not_in_execute_path")
+    );
+    let first = parse_vex(&vex(not_affected), "first.json").unwrap();
+    let second = parse_vex(&vex(affected), "second.json").unwrap();
+    let mut f = finding("A", Severity::High, FixState::Fixed, npm());
+    strata_policy::vex::apply(&mut f, &[first, second]);
+    assert!(f.suppressed.is_none(), "the later document decides");
+
     for (text, line, col, msg) in [
         (
             "{\"bomFormat\": \"CycloneDX\", \"vulnerabilities\": [{\"id\": \"A\", \"analysis\": {\"state\": \"nope\"}}]}",
@@ -759,6 +790,18 @@ fn vex_formats() {
             "needs `vulnerabilities`",
         ),
         ("[1,", 1, 3, "invalid JSON"),
+        (
+            "{\"@context\": \"https://openvex.dev/ns/v0.2.0\", \"statements\": [{\"vulnerability\": \"A\", \"status\": \"not_affected\",\n \"justification\": \"we_checked\"}]}",
+            2,
+            19,
+            "unknown OpenVEX justification \"we_checked\"",
+        ),
+        (
+            "{\"bomFormat\": \"CycloneDX\", \"vulnerabilities\": [{\"id\": \"A\", \"analysis\": {\"state\": \"not_affected\", \"justification\": \"trust_me\"}}]}",
+            1,
+            115,
+            "unknown CycloneDX analysis justification",
+        ),
     ] {
         match parse_vex(text, "v.json") {
             Err(PolicyError::Invalid {
