@@ -128,11 +128,19 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
     if let Some(w) = unsupported_warning(sbom.distro.as_ref(), &matches.unsupported) {
         eprintln!("warning: {w}");
     }
+    // A known-exploited finding that fails the gate stays in the report whatever
+    // --severity and --ignore-unfixed hide: "KEV always fails" must hold, and be seen.
+    let kev_fails = |f: &strata_types::Finding| {
+        f.known_exploited
+            && policy.as_ref().is_some_and(|(p, gate)| {
+                *gate && p.kev == KevAction::Fail && !p.settings_for(f).0.ignore.unwrap_or(false)
+            })
+    };
     let findings = matches
         .findings
         .into_iter()
-        .filter(|f| keep.is_empty() || keep.contains(&f.severity))
-        .filter(|f| !(args.ignore_unfixed && f.fix_state != FixState::Fixed))
+        .filter(|f| kev_fails(f) || keep.is_empty() || keep.contains(&f.severity))
+        .filter(|f| kev_fails(f) || !(args.ignore_unfixed && f.fix_state != FixState::Fixed))
         .collect();
     let report = ScanReport {
         schema_version: SCAN_SCHEMA_VERSION.to_owned(),

@@ -231,8 +231,9 @@ fn ignore_unfixed_and_unsupported_distributions() {
     let records = t.path().join("records");
     std::fs::create_dir_all(&records).unwrap();
     let record = |id: &str, events: &str| {
+        let cve = id.replace("PYSEC-2099-", "CVE-2099-000");
         format!(
-            r#"{{"schema_version":"1.6.0","id":"{id}","modified":"2026-01-01T00:00:00Z","published":"2026-01-01T00:00:00Z","summary":"test","affected":[{{"package":{{"ecosystem":"PyPI","name":"strata-demo"}},"ranges":[{{"type":"ECOSYSTEM","events":[{events}]}}]}}]}}"#
+            r#"{{"schema_version":"1.6.0","id":"{id}","aliases":["{cve}"],"modified":"2026-01-01T00:00:00Z","published":"2026-01-01T00:00:00Z","summary":"test","affected":[{{"package":{{"ecosystem":"PyPI","name":"strata-demo"}},"ranges":[{{"type":"ECOSYSTEM","events":[{events}]}}]}}]}}"#
         )
     };
     std::fs::write(
@@ -288,14 +289,54 @@ fn ignore_unfixed_and_unsupported_distributions() {
     assert_eq!(
         states(&all),
         [
-            ("PYSEC-2099-1".to_owned(), "fixed".to_owned()),
-            ("PYSEC-2099-2".to_owned(), "not-fixed".to_owned())
+            ("CVE-2099-0001".to_owned(), "fixed".to_owned()),
+            ("CVE-2099-0002".to_owned(), "not-fixed".to_owned())
         ]
     );
+    // Known exploited: a KEV finding that fails the gate is reported whatever --severity
+    // and --ignore-unfixed would hide, and fails it.
+    let kev = t.path().join("kev.json");
+    std::fs::write(
+        &kev,
+        r#"{"catalogVersion": "2026.01.01", "dateReleased": "2026-01-01T00:00:00.000Z", "count": 1,
+            "vulnerabilities": [{"cveID": "CVE-2099-0002", "vendorProject": "demo", "product": "demo",
+            "vulnerabilityName": "demo", "dateAdded": "2026-01-01", "shortDescription": "demo",
+            "requiredAction": "update", "dueDate": "2026-01-22", "knownRansomwareCampaignUse": "Unknown", "notes": ""}]}"#,
+    )
+    .unwrap();
+    let run = strata(&["db", "import", "--db", s(&db), s(&kev)]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let gated = strata(&[
+        "scan",
+        &target,
+        "--db",
+        s(&db),
+        "--format",
+        "json",
+        "--fail-on",
+        "critical",
+        "--severity",
+        "critical",
+        "--ignore-unfixed",
+    ]);
+    assert_eq!(
+        gated.code,
+        Some(1),
+        "the KEV finding fails the gate: {}",
+        gated.stderr
+    );
+    let report: Value = serde_json::from_str(&gated.stdout).unwrap();
+    assert_eq!(
+        states(&report),
+        [("CVE-2099-0002".to_owned(), "not-fixed".to_owned())],
+        "only the KEV finding survives the filters"
+    );
+    assert!(gated.stderr.contains("known exploited"), "{}", gated.stderr);
+
     let fixed_only = scan_json(&target, &db, &["--ignore-unfixed"]);
     assert_eq!(
         states(&fixed_only),
-        [("PYSEC-2099-1".to_owned(), "fixed".to_owned())]
+        [("CVE-2099-0001".to_owned(), "fixed".to_owned())]
     );
     for value in ["1", "yes", "true"] {
         let run = strata_with_env(
