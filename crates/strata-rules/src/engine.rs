@@ -119,7 +119,9 @@ impl RuleSet {
             if !r.enabled || r.source != "syscall" {
                 continue;
             }
-            if r.types.is_all() {
+            // Events of a type outside the table meet the rules that admit other types
+            // (no evt.type condition, or a negated one such as `evt.type != execve`).
+            if r.types.has_other() {
                 self.catchall.push(i);
             }
             for (t, list) in self.by_type.iter_mut().enumerate() {

@@ -258,10 +258,12 @@ pub fn id_of(name: &str) -> Option<u16> {
         .copied()
 }
 
-/// A set of event types.
+/// A set of event types: types of the table, and whether types outside it (an event type
+/// a replay file or a newer source names) belong too, as they do for `evt.type != X`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TypeSet {
     bits: Vec<u64>,
+    other: bool,
 }
 
 impl TypeSet {
@@ -272,6 +274,7 @@ impl TypeSet {
     pub fn none() -> TypeSet {
         TypeSet {
             bits: vec![0; Self::words()],
+            other: false,
         }
     }
     /// Every type.
@@ -280,7 +283,12 @@ impl TypeSet {
         for i in 0..EVENT_TYPES.len() {
             s.insert(i);
         }
+        s.other = true;
         s
+    }
+    /// Whether event types outside the table belong to the set.
+    pub fn has_other(&self) -> bool {
+        self.other
     }
     /// Adds a type.
     pub fn insert(&mut self, i: usize) {
@@ -299,12 +307,14 @@ impl TypeSet {
         for (a, b) in self.bits.iter_mut().zip(&o.bits) {
             *a |= b;
         }
+        self.other |= o.other;
     }
     /// Set intersection.
     pub fn intersect(&mut self, o: &TypeSet) {
         for (a, b) in self.bits.iter_mut().zip(&o.bits) {
             *a &= b;
         }
+        self.other &= o.other;
     }
     /// Complement.
     pub fn complement(&self) -> TypeSet {
@@ -312,6 +322,7 @@ impl TypeSet {
         for (a, b) in s.bits.iter_mut().zip(&self.bits) {
             *a &= !b;
         }
+        s.other = !self.other;
         s
     }
     /// Number of types in the set.

@@ -400,3 +400,50 @@ fn positions_inside_block_and_multiline_scalars() {
     let pos: Vec<(usize, usize)> = res.errors().map(|e| (e.line, e.col)).collect();
     assert_eq!(pos, vec![(5, 9), (11, 5), (16, 35)]);
 }
+
+/// An event whose type is outside strata's table (a replay file's own type) meets the rules
+/// whose condition admits any other type: none on evt.type, or a negated one; never a rule
+/// that names its types.
+#[test]
+fn unknown_event_types_meet_rules_that_admit_other_types() {
+    let rules = "\
+- rule: Not exec
+  desc: d
+  condition: evt.type != execve and proc.name = cat
+  output: 'not exec %evt.type'
+  priority: NOTICE
+- rule: Any
+  desc: d
+  condition: proc.name = cat
+  output: 'any %evt.type'
+  priority: NOTICE
+- rule: Not in
+  desc: d
+  condition: not evt.type in (open, openat) and proc.name = cat
+  output: 'not in %evt.type'
+  priority: NOTICE
+- rule: Open only
+  desc: d
+  condition: evt.type in (open, openat) and proc.name = cat
+  output: 'open %evt.type'
+  priority: NOTICE
+";
+    let res = load_strs(&[("r.yaml", rules)]);
+    assert!(res.ok(), "{:#?}", res.diagnostics);
+    let names = |e: &Event| -> Vec<String> {
+        res.ruleset
+            .evaluate(e)
+            .into_iter()
+            .map(|a| a.rule)
+            .collect()
+    };
+    assert_eq!(
+        names(&ev("strata_custom_type", "cat", "/x")),
+        ["Not exec", "Any", "Not in"]
+    );
+    assert_eq!(
+        names(&ev("open", "cat", "/x")),
+        ["Not exec", "Any", "Open only"]
+    );
+    assert_eq!(names(&ev("execve", "cat", "/x")), ["Any", "Not in"]);
+}
