@@ -221,12 +221,6 @@ fn now_ns() -> u64 {
         .unwrap_or(0)
 }
 
-fn mntns_of(procfs: &ProcFs, pid: u32) -> Option<u32> {
-    procfs
-        .link(pid, "ns/mnt")
-        .and_then(|l| l.split_once(":[")?.1.strip_suffix(']')?.parse().ok())
-}
-
 impl FileWatch {
     /// Creates the group and marks the host's root file system (needs root: CAP_SYS_ADMIN).
     pub fn open(procfs: ProcFs) -> io::Result<FileWatch> {
@@ -263,7 +257,7 @@ impl FileWatch {
                 let _ = w.mark(&point, FAN_MARK_MOUNT);
             }
         }
-        if let Some(ns) = mntns_of(&w.procfs, std::process::id()) {
+        if let Some(ns) = w.procfs.mntns(std::process::id()) {
             w.marked.insert(ns);
         }
         Ok(w)
@@ -329,7 +323,7 @@ impl FileWatch {
             .collect();
         let mut n = 0;
         for pid in pids {
-            if let Some(ns) = mntns_of(&self.procfs, pid)
+            if let Some(ns) = self.procfs.mntns(pid)
                 && self.watch_root_of(pid, ns)
             {
                 n += 1;
@@ -338,9 +332,10 @@ impl FileWatch {
         n
     }
 
-    /// Reads what is queued (never blocks) and hands each file event to `f`.
-    pub fn drain(&mut self, f: &mut dyn FnMut(RawEvent)) -> io::Result<usize> {
-        let mut delivered = 0;
+    /// Reads one buffer of queued records (never blocks); `None` when nothing is queued.
+    /// The caller reads the process connector after this and before [`FileWatch::handle_all`],
+    /// so every exec notice queued before these file events is applied first.
+    pub fn read_batch(&mut self) -> io::Result<Option<Vec<FanRecord>>> {
         loop {
             // SAFETY: `buf` is a live buffer of the length passed.
             let n = unsafe {
@@ -353,20 +348,22 @@ impl FileWatch {
             if n < 0 {
                 let e = io::Error::last_os_error();
                 match e.raw_os_error() {
-                    Some(libc::EAGAIN) => return Ok(delivered),
+                    Some(libc::EAGAIN) => return Ok(None),
                     Some(libc::EINTR) => continue,
                     _ => return Err(e),
                 }
             }
             let len = usize::try_from(n).unwrap_or(0);
             if len == 0 {
-                return Ok(delivered);
+                return Ok(None);
             }
-            let records = parse_records(self.buf.get(..len).unwrap_or_default());
-            for rec in records {
-                delivered += self.handle(rec, f);
-            }
+            return Ok(Some(parse_records(self.buf.get(..len).unwrap_or_default())));
         }
+    }
+
+    /// Hands the file events of `records` to `f` (and closes their descriptors).
+    pub fn handle_all(&mut self, records: Vec<FanRecord>, f: &mut dyn FnMut(RawEvent)) -> usize {
+        records.into_iter().map(|rec| self.handle(rec, f)).sum()
     }
 
     fn handle(&mut self, rec: FanRecord, f: &mut dyn FnMut(RawEvent)) -> usize {
@@ -430,11 +427,7 @@ impl FileWatch {
     }
 
     fn raw(&self, pid: u32, path: &str, flags: u64, root_ns: Option<u32>) -> RawEvent {
-        let comm = self
-            .procfs
-            .read(pid, "comm")
-            .map(|c| String::from_utf8_lossy(&c).trim_end().to_owned())
-            .unwrap_or_default();
+        let comm = self.procfs.comm(pid);
         RawEvent {
             ts_ns: now_ns(),
             kind: Kind::Openat,
@@ -446,7 +439,7 @@ impl FileWatch {
             cgroup_id: 0,
             // The process's own namespace while it lives; else that of the container
             // whose root holds the file.
-            mntns: mntns_of(&self.procfs, pid).or(root_ns).unwrap_or(0),
+            mntns: self.procfs.mntns(pid).or(root_ns).unwrap_or(0),
             comm,
             ret: 0,
             args: Args::Open {

@@ -473,15 +473,13 @@ impl Backend {
                 .map_err(|e| format!("process connector: {e}")),
             Backend::Proc(c, Some(files)) => {
                 let ready = crate::fanotify::poll_fds(&[c.raw_fd(), files.raw_fd()], timeout);
-                let mut n = 0;
-                // The connector is read before every fanotify read, ready or not: a
-                // process's exec notice is queued before any file event of its new
-                // program, and the event must meet the program, not what it was before.
-                {
-                    // A process in a mount namespace not seen before: a new container
-                    // (or another unshared root) whose root mount gets a mark.
+                // A process in a mount namespace not seen before is a new container (or
+                // another unshared root): its root mount gets a mark.
+                let mut read_connector = |files: &mut crate::fanotify::FileWatch,
+                                          f: &mut dyn FnMut(RawEvent)|
+                 -> Result<usize, String> {
                     let mut roots = Vec::new();
-                    n += c
+                    let n = c
                         .poll(Duration::ZERO, &mut |r| {
                             if r.kind == Kind::Exec {
                                 roots.push((r.pid, r.mntns));
@@ -492,9 +490,19 @@ impl Backend {
                     for (pid, ns) in roots {
                         files.watch_root_of(pid, ns);
                     }
-                }
+                    Ok(n)
+                };
+                let mut n = read_connector(files, f)?;
                 if ready.get(1) == Some(&true) {
-                    n += files.drain(f).map_err(|e| format!("fanotify: {e}"))?;
+                    // Each buffer of file events is read first and handled after the
+                    // connector is read again: every exec notice queued before those
+                    // events is then applied, so an event meets the program that made it.
+                    while let Some(records) =
+                        files.read_batch().map_err(|e| format!("fanotify: {e}"))?
+                    {
+                        n += read_connector(files, f)?;
+                        n += files.handle_all(records, f);
+                    }
                 }
                 Ok(n)
             }

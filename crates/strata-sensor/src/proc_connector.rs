@@ -293,11 +293,7 @@ impl ProcConnector {
     }
 
     fn raw(&self, kind: Kind, pid: u32, args: Args) -> RawEvent {
-        let comm = self
-            .procfs
-            .read(pid, "comm")
-            .map(|c| String::from_utf8_lossy(&c).trim_end().to_owned())
-            .unwrap_or_default();
+        let comm = self.procfs.comm(pid);
         RawEvent {
             ts_ns: now_ns(),
             kind,
@@ -307,11 +303,7 @@ impl ProcConnector {
             uid: 0,
             gid: 0,
             cgroup_id: 0,
-            mntns: self
-                .procfs
-                .link(pid, "ns/mnt")
-                .and_then(|l| l.split_once(":[")?.1.strip_suffix(']')?.parse().ok())
-                .unwrap_or(0),
+            mntns: self.procfs.mntns(pid).unwrap_or(0),
             comm,
             ret: 0,
             args,

@@ -237,6 +237,19 @@ impl ProcFs {
             .map(|p| p.to_string_lossy().into_owned())
     }
 
+    /// The inode of the process's mount namespace (`/proc/PID/ns/mnt`).
+    pub fn mntns(&self, pid: u32) -> Option<u32> {
+        self.link(pid, "ns/mnt")
+            .and_then(|l| l.split_once(":[")?.1.strip_suffix(']')?.parse().ok())
+    }
+
+    /// `/proc/PID/comm`, without its newline; empty when the process is gone.
+    pub fn comm(&self, pid: u32) -> String {
+        self.read(pid, "comm")
+            .map(|c| String::from_utf8_lossy(&c).trim_end().to_owned())
+            .unwrap_or_default()
+    }
+
     /// `/proc/PID/stat`.
     pub fn stat(&self, pid: u32) -> Option<Stat> {
         parse_stat(&String::from_utf8_lossy(&self.read(pid, "stat")?))
