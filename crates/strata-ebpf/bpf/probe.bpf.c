@@ -362,17 +362,20 @@ static __always_inline __u64 wakeup_flags(int urgent)
 	return BPF_RB_NO_WAKEUP;
 }
 
-static __always_inline void output(void *rec, __u32 len, int urgent)
+static __always_inline int output(void *rec, __u32 len, int urgent)
 {
-	if (bpf_ringbuf_output(&events, rec, len, wakeup_flags(urgent)) != 0)
+	if (bpf_ringbuf_output(&events, rec, len, wakeup_flags(urgent)) != 0) {
 		count_drop();
+		return -1;
+	}
+	return 0;
 }
 
-static __always_inline void emit(__u8 *rec, __u32 len, int urgent)
+static __always_inline int emit(__u8 *rec, __u32 len, int urgent)
 {
 	if (len > BUF_SIZE - 8)
-		return;
-	output(rec, len, urgent);
+		return -1;
+	return output(rec, len, urgent);
 }
 
 /* ---- folding of repeated opens ------------------------------------------------------ */
@@ -406,14 +409,15 @@ static __always_inline int fold_open(__u8 *rec, __u32 len, __u32 tid)
 	e = bpf_map_lookup_elem(&fold_map, &tid);
 	if (e && e->len == n && e->start_time == start && now - e->ts < c->fold_ns &&
 	    (((struct hdr *)e->rec)->ret < 0) == (h->ret < 0)) {
-		/* word 0 is the time, word 2 the result: both may differ */
+		/* word 0 is the time; word 2 the result */
 		for (int i = 1; i < FOLD_MAX / 8; i++) {
 			__u32 o = i * 8;
 			__u64 x, y, m = ~0ULL;
 
 			if (o >= n)
 				break;
-			if (i == 2)
+			/* the descriptor number of a success may differ; an error code may not */
+			if (i == 2 && h->ret >= 0)
 				continue;
 			x = *(__u64 *)(rec + o);
 			y = *(__u64 *)(e->rec + o);
@@ -577,9 +581,15 @@ static __always_inline int on_exit(struct sys_exit_ctx *ctx, __u32 kind)
 		break;
 	}
 	fill_hdr(rec, kind, ret, n);
+	/* New credentials, capabilities or namespaces (set*id, capset, unshare, setns): the
+	 * thread's later opens are news. */
+	if (ret == 0 && kind >= K_SETUID && kind <= K_SETNS)
+		bpf_map_delete_elem(&fold_map, &tid);
 	if ((kind == K_OPENAT || kind == K_OPEN) && fold_open(rec, off, tid))
 		return 0;
-	emit(rec, off, 0);
+	/* A record the reader never got must not stand for the repeats that follow it. */
+	if (emit(rec, off, 0) != 0 && (kind == K_OPENAT || kind == K_OPEN))
+		bpf_map_delete_elem(&fold_map, &tid);
 	return 0;
 }
 

@@ -33,6 +33,7 @@ const FAN_Q_OVERFLOW: u64 = 0x4000;
 const FAN_CLOEXEC: u32 = 0x01;
 const FAN_NONBLOCK: u32 = 0x02;
 const FAN_CLASS_NOTIF: u32 = 0x00;
+const FAN_REPORT_FD_ERROR: u32 = 0x2000;
 
 const FAN_MARK_ADD: u32 = 0x01;
 const FAN_MARK_MOUNT: u32 = 0x10;
@@ -127,6 +128,9 @@ const UNWATCHED_FS: &[&str] = &[
     "overlay",
     "rpc_pipefs",
     "selinuxfs",
+    // fanotify reopens each file for its event: reopening devices has side effects
+    // (a watchdog armed, a pty allocated).
+    "devtmpfs",
 ];
 
 /// The mount points of `/proc/self/mountinfo` worth a mark, in order.
@@ -210,6 +214,8 @@ pub struct FileWatch {
     seq: u64,
     /// Times the kernel's queue overflowed (events were lost).
     pub overflows: u64,
+    /// Events lost because the kernel could not reopen their file for us.
+    pub reopen_errors: u64,
     /// Container roots that could not be marked, with the reason (the first ten).
     pub mark_failures: Vec<String>,
 }
@@ -225,9 +231,18 @@ impl FileWatch {
     /// Creates the group and marks the host's root file system (needs root: CAP_SYS_ADMIN).
     pub fn open(procfs: ProcFs) -> io::Result<FileWatch> {
         let flags = FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK;
-        let event_flags = (libc::O_RDONLY | libc::O_LARGEFILE | libc::O_CLOEXEC) as u32;
-        // SAFETY: plain fanotify_init(2); the result is checked before use.
-        let raw = unsafe { libc::fanotify_init(flags, event_flags) };
+        // O_NONBLOCK: the reopen of a FIFO must not wait for a writer.
+        let event_flags =
+            (libc::O_RDONLY | libc::O_LARGEFILE | libc::O_CLOEXEC | libc::O_NONBLOCK) as u32;
+        // With FAN_REPORT_FD_ERROR (Linux 6.13) a file the kernel cannot reopen for us is
+        // an event with the error in place of the descriptor; older kernels refuse the flag
+        // and fail the read() instead, which `read_batch` counts and skips.
+        // SAFETY: plain fanotify_init(2) calls; the result is checked before use.
+        let mut raw = unsafe { libc::fanotify_init(flags | FAN_REPORT_FD_ERROR, event_flags) };
+        if raw < 0 {
+            // SAFETY: as above.
+            raw = unsafe { libc::fanotify_init(flags, event_flags) };
+        }
         if raw < 0 {
             return Err(io::Error::last_os_error());
         }
@@ -243,6 +258,7 @@ impl FileWatch {
             modified: HashMap::new(),
             seq: 0,
             overflows: 0,
+            reopen_errors: 0,
             mark_failures: Vec::new(),
         };
         // Each of the host's own mounts, not whole file systems: a file-system mark on the
@@ -350,7 +366,15 @@ impl FileWatch {
                 match e.raw_os_error() {
                     Some(libc::EAGAIN) => return Ok(None),
                     Some(libc::EINTR) => continue,
-                    _ => return Err(e),
+                    // Errors of the descriptor or the buffer: nothing more can be read.
+                    Some(libc::EBADF | libc::EINVAL | libc::EFAULT) | None => return Err(e),
+                    // The kernel could not reopen the file of the event at the head of
+                    // the queue (ENXIO for a terminal, EACCES on FUSE, ESTALE, ...): that
+                    // one event is lost, the queue goes on.
+                    Some(_) => {
+                        self.reopen_errors += 1;
+                        return Ok(Some(Vec::new()));
+                    }
                 }
             }
             let len = usize::try_from(n).unwrap_or(0);
@@ -368,9 +392,16 @@ impl FileWatch {
 
     fn handle(&mut self, rec: FanRecord, f: &mut dyn FnMut(RawEvent)) -> usize {
         if rec.mask & FAN_Q_OVERFLOW != 0 {
+            // Closes may have been lost with the rest: what is remembered as modified may
+            // be stale (and would hide a later write of a new process with the same pid).
             self.overflows += 1;
+            self.modified.clear();
         }
         if rec.fd < 0 {
+            // With FAN_REPORT_FD_ERROR: the error of the reopen, in place of a descriptor.
+            if rec.mask & FAN_Q_OVERFLOW == 0 {
+                self.reopen_errors += 1;
+            }
             return 0;
         }
         // SAFETY: fanotify opened this descriptor for us; we own it from here on and it
@@ -543,7 +574,8 @@ mod tests {
 29 22 0:26 / /tmp rw shared:7 - tmpfs tmpfs rw
 bad line
 ";
-        assert_eq!(host_mount_points(mi), ["/", "/dev", "/mnt/my disk", "/tmp"]);
+        // devtmpfs (/dev) is left out: reopening devices has side effects.
+        assert_eq!(host_mount_points(mi), ["/", "/mnt/my disk", "/tmp"]);
     }
 
     #[test]

@@ -454,6 +454,9 @@ pub enum LiveSource {
     Proc,
 }
 
+/// fanotify buffers (64 KiB, up to about 2,700 events each) read in one poll of the loop.
+const MAX_FANOTIFY_BUFFERS_PER_POLL: usize = 16;
+
 /// The source behind the live loop.
 enum Backend {
     Ebpf(Box<Probe>),
@@ -497,9 +500,14 @@ impl Backend {
                     // Each buffer of file events is read first and handled after the
                     // connector is read again: every exec notice queued before those
                     // events is then applied, so an event meets the program that made it.
-                    while let Some(records) =
-                        files.read_batch().map_err(|e| format!("fanotify: {e}"))?
-                    {
+                    // At most this many buffers per call, so a steady stream of file
+                    // events never keeps the loop from its rules, ticks and stop flag.
+                    for _ in 0..MAX_FANOTIFY_BUFFERS_PER_POLL {
+                        let Some(records) =
+                            files.read_batch().map_err(|e| format!("fanotify: {e}"))?
+                        else {
+                            break;
+                        };
                         n += read_connector(files, f)?;
                         n += files.handle_all(records, f);
                     }
@@ -512,7 +520,9 @@ impl Backend {
     fn drops(&self) -> u64 {
         match self {
             Backend::Ebpf(p) => p.drops().unwrap_or(0),
-            Backend::Proc(c, files) => c.overruns + files.as_ref().map_or(0, |w| w.overflows),
+            Backend::Proc(c, files) => {
+                c.overruns + files.as_ref().map_or(0, |w| w.overflows + w.reopen_errors)
+            }
         }
     }
 

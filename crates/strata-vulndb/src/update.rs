@@ -396,15 +396,16 @@ fn fetch_one(
         }
         out.flush()?;
         out.sync_all()?;
-        // The validators first, marked not imported: a kill between the two renames
-        // leaves validators that do not match the old archive's contents but say
-        // "import me", which the next update does (and re-downloads on a mismatch
-        // only if the server changed).
+        // The archive first, then its validators marked not imported. A kill between the
+        // two renames leaves the new archive under the old validators: the next update
+        // sends the old ETag, the server answers 200, and the archive is fetched and
+        // imported again (the other order would pair the old archive with the new ETag,
+        // get 304, and import the old data as if it were new).
+        std::fs::rename(&tmp, &zip_path)?;
         let meta = serde_json::to_vec(&new_validators).unwrap_or_default();
         let meta_tmp = downloads.join(format!(".{stem}.json.part"));
         std::fs::write(&meta_tmp, meta)?;
         std::fs::rename(&meta_tmp, &meta_path)?;
-        std::fs::rename(&tmp, &zip_path)?;
         Ok(n)
     })();
     match result {
