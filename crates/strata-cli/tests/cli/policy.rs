@@ -426,3 +426,95 @@ fn pre_push_hook_example_gates_the_push() {
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("all current"), "{stderr}");
 }
+
+/// Exceptions scoped to an image, on a real image: the minbase `docker save` tarball scanned
+/// against the Debian 12 records. An exception for this image's name suppresses its
+/// findings, one for its image id (the digest scope) too, one for another image suppresses
+/// nothing and is reported stale; the gate fails on what is left.
+#[test]
+fn image_and_digest_scoped_exceptions_on_a_real_image() {
+    let Some(img) = strata_testkit::images::minbase() else {
+        return;
+    };
+    let t = TempDir::new("policy-image").unwrap();
+    let Some(data) = strata_testkit::data_dir() else {
+        return;
+    };
+    let debian = data.join("vulndb/distro/debian12-derived/debian12-derived-osv.tar.zst");
+    let db = t.path().join("db");
+    let run = strata(&["db", "import", "--db", s(&db), s(&debian)]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let exception = |id: &str, image: &str| {
+        format!(
+            "  - id: {id}\n    image: \"{image}\"\n    justification: test\n    approved_by: alice@example.com\n    ticket: SEC-1\n    expires: 2026-12-31\n"
+        )
+    };
+    let policy = t.path().join("strata.yaml");
+    std::fs::write(
+        &policy,
+        format!(
+            "fail_on: unknown\nexceptions:\n{}{}{}",
+            exception("CVE-2026-109518", "strata-test/minbase"),
+            exception("CVE-2026-8376", &img.image_id),
+            exception("CVE-2026-7017", "registry.example.com/other/app:1"),
+        ),
+    )
+    .unwrap();
+    let run = strata_with_env(
+        &[
+            "scan",
+            s(&img.archive),
+            "--db",
+            s(&db),
+            "--policy",
+            s(&policy),
+            "--format",
+            "json",
+            "--no-cache",
+        ],
+        &[now("2026-06-01")],
+    );
+    assert_eq!(
+        run.code,
+        Some(1),
+        "the rest still fails the gate: {}",
+        run.stderr
+    );
+    let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    let by_cve = |cve: &str| -> Vec<&Value> {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["id"] == cve)
+            .collect()
+    };
+    for (cve, suppressed) in [
+        ("CVE-2026-109518", true),
+        ("CVE-2026-8376", true),
+        ("CVE-2026-7017", false),
+    ] {
+        let found = by_cve(cve);
+        assert!(!found.is_empty(), "{cve} is not in the report");
+        for f in found {
+            assert_eq!(
+                f["suppressed"]["by"] == "exception",
+                suppressed,
+                "{cve} in {}: {f}",
+                f["package"]["name"]
+            );
+        }
+    }
+    let stale: Vec<&str> = report["policy"]["stale_exceptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(stale, ["CVE-2026-7017"]);
+    assert!(
+        run.stderr.contains("CVE-2026-7017") && run.stderr.contains("stale"),
+        "{}",
+        run.stderr
+    );
+}
