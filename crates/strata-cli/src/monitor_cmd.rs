@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use strata_rules::cli::{ReplayOptions, render_diagnostic};
+use strata_rules::cli::render_diagnostic;
 use strata_sensor::live::{LiveOptions, LiveSource, LiveStart, run_live};
 use strata_sensor::monitor::{Monitor, load_rules, render_metrics, run_replay};
 use strata_sensor::scope::Scope;
@@ -76,18 +76,8 @@ pub struct MonitorArgs {
     /// in the kernel (strata_kernel_folded_total), not sent; `0` sends every open.
     #[arg(long, value_name = "DURATION", default_value = "1s")]
     pub fold_window: String,
-    /// Disable rules by name or wildcard (repeatable).
-    #[arg(long, value_name = "NAME")]
-    pub disable: Vec<String>,
-    /// Disable rules carrying a tag (repeatable).
-    #[arg(long, value_name = "TAG")]
-    pub disable_tag: Vec<String>,
-    /// Run only the rules carrying one of these tags (repeatable).
-    #[arg(long = "tag", value_name = "TAG")]
-    pub only_tags: Vec<String>,
-    /// Enable rules by name or wildcard, also ones a file ships disabled (repeatable).
-    #[arg(long, value_name = "NAME")]
-    pub enable: Vec<String>,
+    #[command(flatten)]
+    pub selection: crate::rules_cmd::RuleSelection,
 }
 
 fn duration(flag: &str, v: Option<&String>) -> anyhow::Result<Option<Duration>> {
@@ -143,15 +133,9 @@ pub fn run(args: MonitorArgs) -> anyhow::Result<ExitCode> {
         bail!("rules failed to load");
     }
     let mut rules = loaded.ruleset;
-    ReplayOptions {
-        rules: Vec::new(),
-        format: strata_rules::replay::AlertFormat::Json,
-        disable: args.disable.clone(),
-        disable_tags: args.disable_tag.clone(),
-        only_tags: args.only_tags.clone(),
-        enable: args.enable.clone(),
-    }
-    .select(&mut rules);
+    args.selection
+        .options(Vec::new(), strata_rules::replay::AlertFormat::Json)
+        .select(&mut rules);
     let enabled = rules.rules().iter().filter(|r| r.enabled).count();
 
     let metrics = Arc::new(Metrics::new());

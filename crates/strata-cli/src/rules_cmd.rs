@@ -40,6 +40,13 @@ pub struct ReplayArgs {
     /// Alert format: Falco's JSON alert shape, or Falco's text line.
     #[arg(long, default_value = "json", value_parser = ["json", "text"])]
     pub format: String,
+    #[command(flatten)]
+    pub selection: RuleSelection,
+}
+
+/// Which rules run: the options `strata replay` and `strata monitor` share.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RuleSelection {
     /// Disable rules by name or wildcard (repeatable).
     #[arg(long, value_name = "NAME")]
     pub disable: Vec<String>,
@@ -53,6 +60,20 @@ pub struct ReplayArgs {
     /// applied after the disabling options).
     #[arg(long, value_name = "NAME")]
     pub enable: Vec<String>,
+}
+
+impl RuleSelection {
+    /// Replay options with this selection.
+    pub fn options(&self, rules: Vec<PathBuf>, format: AlertFormat) -> ReplayOptions {
+        ReplayOptions {
+            rules,
+            format,
+            disable: self.disable.clone(),
+            disable_tags: self.disable_tag.clone(),
+            only_tags: self.only_tags.clone(),
+            enable: self.enable.clone(),
+        }
+    }
 }
 
 /// Runs `strata rules ...`. Exit 0 when the files load, 2 when they do not.
@@ -88,18 +109,12 @@ pub fn run_rules(cmd: RulesCommand) -> anyhow::Result<ExitCode> {
 
 /// Runs `strata replay`. Exit 0 after a full replay, 2 on invalid rules or events.
 pub fn run_replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
-    let opts = ReplayOptions {
-        rules: args.rules,
-        format: if args.format == "text" {
-            AlertFormat::Text
-        } else {
-            AlertFormat::Json
-        },
-        disable: args.disable,
-        disable_tags: args.disable_tag,
-        only_tags: args.only_tags,
-        enable: args.enable,
+    let format = if args.format == "text" {
+        AlertFormat::Text
+    } else {
+        AlertFormat::Json
     };
+    let opts = args.selection.options(args.rules, format);
     let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
     let result = cli::replay_file(&args.events, &opts, &mut stdout);
     stdout.flush()?;
