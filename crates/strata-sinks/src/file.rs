@@ -4,7 +4,6 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering::Relaxed;
 
 use strata_rules::Alert;
 
@@ -111,16 +110,7 @@ impl Sink for FileSink {
     fn deliver(&mut self, alert: &Alert, cx: &SinkContext) {
         self.buf.clear();
         format_line(alert, Format::Json, &mut self.buf);
-        match self.write() {
-            Ok(()) => {
-                cx.stats().delivered.fetch_add(1, Relaxed);
-            }
-            Err(e) => {
-                cx.stats().failed.fetch_add(1, Relaxed);
-                cx.stats().errors.fetch_add(1, Relaxed);
-                cx.stats().set_error(e.to_string());
-            }
-        }
+        cx.stats().record_delivery(self.write());
     }
 
     fn close(&mut self, _cx: &SinkContext) {

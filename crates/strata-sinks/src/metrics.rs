@@ -90,6 +90,21 @@ impl SinkStats {
         &self.name
     }
 
+    /// Counts the outcome of one delivery attempt that is not retried: delivered, or
+    /// failed with its error remembered.
+    pub fn record_delivery<E: std::fmt::Display>(&self, result: Result<(), E>) {
+        match result {
+            Ok(()) => {
+                self.delivered.fetch_add(1, Relaxed);
+            }
+            Err(e) => {
+                self.failed.fetch_add(1, Relaxed);
+                self.errors.fetch_add(1, Relaxed);
+                self.set_error(e.to_string());
+            }
+        }
+    }
+
     /// Remembers the last delivery error, for the operator.
     pub fn set_error(&self, message: impl Into<String>) {
         *self

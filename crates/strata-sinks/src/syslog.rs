@@ -18,7 +18,6 @@ use std::io::Write;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs, UdpSocket};
 use std::os::unix::net::UnixDatagram;
 use std::path::PathBuf;
-use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
 use strata_rules::Alert;
@@ -341,16 +340,7 @@ fn connect(addrs: &[SocketAddr]) -> std::io::Result<TcpStream> {
 impl Sink for SyslogSink {
     fn deliver(&mut self, alert: &Alert, cx: &SinkContext) {
         let msg = format_rfc5424(alert, self.facility, self.procid);
-        match self.send(&msg) {
-            Ok(()) => {
-                cx.stats().delivered.fetch_add(1, Relaxed);
-            }
-            Err(e) => {
-                cx.stats().failed.fetch_add(1, Relaxed);
-                cx.stats().errors.fetch_add(1, Relaxed);
-                cx.stats().set_error(e.to_string());
-            }
-        }
+        cx.stats().record_delivery(self.send(&msg));
     }
 
     fn close(&mut self, _cx: &SinkContext) {

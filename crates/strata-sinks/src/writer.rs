@@ -1,7 +1,6 @@
 //! Alerts written to a stream: standard output, or any `Write` (for tests and tools).
 
 use std::io::Write;
-use std::sync::atomic::Ordering::Relaxed;
 
 use strata_rules::Alert;
 
@@ -46,19 +45,10 @@ impl<W: Write + Send> Sink for WriterSink<W> {
     fn deliver(&mut self, alert: &Alert, cx: &SinkContext) {
         self.buf.clear();
         format_line(alert, self.format, &mut self.buf);
-        match self
-            .out
-            .write_all(&self.buf)
-            .and_then(|()| self.out.flush())
-        {
-            Ok(()) => {
-                cx.stats().delivered.fetch_add(1, Relaxed);
-            }
-            Err(e) => {
-                cx.stats().failed.fetch_add(1, Relaxed);
-                cx.stats().errors.fetch_add(1, Relaxed);
-                cx.stats().set_error(e.to_string());
-            }
-        }
+        cx.stats().record_delivery(
+            self.out
+                .write_all(&self.buf)
+                .and_then(|()| self.out.flush()),
+        );
     }
 }
