@@ -697,34 +697,28 @@ pub fn run_live(
         if now.duration_since(last_tick) >= Duration::from_millis(500) {
             last_tick = now;
             monitor.tick(now, dispatcher);
-            monitor
-                .stats
-                .kernel_drops
-                .store(backend.drops(), Ordering::Relaxed);
-            monitor
-                .stats
-                .kernel_folded
-                .store(backend.folded(), Ordering::Relaxed);
-            monitor
-                .stats
-                .container_misses
-                .store(en.container_misses, Ordering::Relaxed);
-            monitor
-                .stats
-                .malformed
-                .store(backend.decode_errors(), Ordering::Relaxed);
+            publish_source_counters(monitor, &backend, &en);
         }
     }
-    monitor
-        .stats
-        .kernel_drops
-        .store(backend.drops(), Ordering::Relaxed);
-    monitor
-        .stats
-        .kernel_folded
-        .store(backend.folded(), Ordering::Relaxed);
+    publish_source_counters(monitor, &backend, &en);
     monitor.finish(dispatcher);
     Ok(())
+}
+
+/// Copies the source's own counters (kernel drops and folds, undecodable records,
+/// container misses) into the monitor's statistics.
+fn publish_source_counters(monitor: &Monitor, backend: &Backend, en: &Enricher) {
+    let stats = &monitor.stats;
+    stats.kernel_drops.store(backend.drops(), Ordering::Relaxed);
+    stats
+        .kernel_folded
+        .store(backend.folded(), Ordering::Relaxed);
+    stats
+        .container_misses
+        .store(en.container_misses, Ordering::Relaxed);
+    stats
+        .malformed
+        .store(backend.decode_errors(), Ordering::Relaxed);
 }
 
 #[cfg(test)]
