@@ -1419,21 +1419,7 @@ mod tests {
         assert_eq!((short.ip, short.port), (None, 0));
     }
 
-    /// Deterministic xorshift generator.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            let mut x = self.0;
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            self.0 = x;
-            x
-        }
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % (n.max(1) as u64)) as usize
-        }
-    }
+    use strata_testkit::rng::XorShift as Rng;
 
     #[test]
     fn fuzz_decode_never_panics() {
@@ -1445,18 +1431,18 @@ mod tests {
                 match rng.below(4) {
                     0 if !b.is_empty() => {
                         let i = rng.below(b.len());
-                        b[i] = rng.next() as u8;
+                        b[i] = rng.next_u64() as u8;
                     }
                     1 => b.truncate(rng.below(b.len() + 1)),
-                    2 => b.push(rng.next() as u8),
-                    _ if b.len() > 46 => b[46] = rng.next() as u8,
+                    2 => b.push(rng.next_u64() as u8),
+                    _ if b.len() > 46 => b[46] = rng.next_u64() as u8,
                     _ => {}
                 }
             }
             crate::fuzz_decode(&b);
         }
         for len in 0..300 {
-            let junk: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+            let junk: Vec<u8> = (0..len).map(|_| rng.next_u64() as u8).collect();
             crate::fuzz_decode(&junk);
         }
     }

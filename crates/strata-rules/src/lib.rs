@@ -81,21 +81,7 @@ pub fn fuzz_rules_events(data: &[u8]) {
 
 #[cfg(test)]
 mod fuzz_tests {
-    /// Deterministic xorshift generator.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            let mut x = self.0;
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            self.0 = x;
-            x
-        }
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % (n.max(1) as u64)) as usize
-        }
-    }
+    use strata_testkit::rng::XorShift as Rng;
 
     const TOKENS: &[&str] = &[
         "(",
@@ -166,7 +152,7 @@ mod fuzz_tests {
             match rng.below(4) {
                 0 if !v.is_empty() => {
                     let i = rng.below(v.len());
-                    v[i] = rng.next() as u8;
+                    v[i] = rng.next_u64() as u8;
                 }
                 1 if !v.is_empty() => {
                     let i = rng.below(v.len());

@@ -51,7 +51,7 @@ mod fuzz_smoke {
     /// nightly; this keeps them exercised on stable).
     #[test]
     fn fuzz_entry_points_survive_random_input() {
-        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut rng = strata_testkit::rng::XorShift(0x9e37_79b9_7f4a_7c15);
         let seeds: [&[u8]; 4] = [
             br#"{"Type":"container","Action":"exec_start: sh","Actor":{"ID":"abc"},"timeNano":1}"#,
             b"4242 (a b) S 1 4242 4242 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 77",
@@ -67,14 +67,7 @@ mod fuzz_smoke {
             }
         }
         for _ in 0..3000 {
-            let v: Vec<u8> = (0..96)
-                .map(|_| {
-                    x ^= x << 13;
-                    x ^= x >> 7;
-                    x ^= x << 17;
-                    x as u8
-                })
-                .collect();
+            let v = rng.bytes(96);
             crate::fuzz_docker_json(&v);
             crate::fuzz_procfs_text(&v);
             crate::fuzz_proc_connector(&v);

@@ -501,16 +501,9 @@ mod tests {
         let mut bad = good.clone();
         bad[0] = 0xff;
         assert!(parse_datagram(&bad).is_empty());
-        let mut x = 7u64;
+        let mut rng = strata_testkit::rng::XorShift(7);
         for _ in 0..2000 {
-            let v: Vec<u8> = (0..64)
-                .map(|_| {
-                    x ^= x << 13;
-                    x ^= x >> 7;
-                    x ^= x << 17;
-                    x as u8
-                })
-                .collect();
+            let v = rng.bytes(64);
             let _ = parse_datagram(&v);
         }
     }

@@ -23,6 +23,7 @@ pub mod cmd;
 pub mod docker;
 pub mod images;
 pub mod registry;
+pub mod rng;
 pub mod synth;
 pub mod truth;
 

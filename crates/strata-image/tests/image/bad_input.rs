@@ -100,14 +100,7 @@ fn truncated_layer_blob() {
 fn gzip_stream_that_ends_early() {
     let tmp = tempfile::tempdir().unwrap();
     // Incompressible data so the cut lands inside the second file.
-    let mut noise = vec![0u8; 200_000];
-    let mut x: u32 = 1;
-    for b in &mut noise {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        *b = x as u8;
-    }
+    let noise = strata_testkit::rng::XorShift(1).bytes(200_000);
     let tar = layer_tar(&[E::File("a", b"small"), E::File("big", &noise)]);
     let mut layer = Layer::gz(tar);
     let cut = layer.blob.len() / 2;
