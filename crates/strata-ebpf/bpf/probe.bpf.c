@@ -25,7 +25,6 @@
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
-#include <bpf/bpf_core_read.h>
 
 #define REC_VERSION 2
 #define HDR_SIZE 72
@@ -125,9 +124,9 @@ struct nsproxy {
 struct task_struct {
 	int tgid;
 	int exit_code;
+	char comm[16];
 	struct task_struct *real_parent;
 	struct nsproxy *nsproxy;
-	__u64 start_time;
 } __attribute__((preserve_access_index));
 
 struct trace_event_raw_sched_process_exec {
@@ -185,7 +184,6 @@ struct config {
 
 struct fold_entry {
 	__u64 ts;
-	__u64 start_time;
 	__u32 len;
 	__u32 pad;
 	__u8 rec[FOLD_MAX];
@@ -210,12 +208,15 @@ struct {
 	__type(value, struct config);
 } config SEC(".maps");
 
+/* Per-thread state is task storage: found from the task itself instead of by hashing its
+ * tid (a hash update, lookup and delete per syscall cost more than the rest of the record
+ * together), and freed with the task, so nothing is evicted or left behind. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct args_stash);
-} args_map SEC(".maps");
+} args_store SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -233,19 +234,11 @@ struct {
 
 /* The last open record each thread emitted. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 8192);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct fold_entry);
-} fold_map SEC(".maps");
-
-/* A zeroed entry to insert from (too large for the stack). */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct fold_entry);
-} fold_tmpl SEC(".maps");
+} fold_store SEC(".maps");
 
 /* Opens folded, per CPU. */
 struct {
@@ -276,26 +269,31 @@ static __always_inline void count_drop(void)
 		*d += 1;
 }
 
+/* The task fields are read through the task's BTF pointer: plain loads that read as 0 if
+ * a pointer is NULL, where bpf_probe_read_kernel costs a helper call per pointer followed. */
 static __always_inline void fill_hdr(__u8 *rec, __u16 kind, __s64 ret, __u8 nblobs)
 {
 	struct hdr *h = (struct hdr *)rec;
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u64 uid_gid = bpf_get_current_uid_gid();
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *task = bpf_get_current_task_btf();
 
 	h->ts = bpf_ktime_get_boot_ns();
 	h->cgroup_id = bpf_get_current_cgroup_id();
 	h->ret = ret;
 	h->tgid = pid_tgid >> 32;
 	h->tid = (__u32)pid_tgid;
-	h->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	h->ppid = task->real_parent->tgid;
 	h->uid = (__u32)uid_gid;
 	h->gid = uid_gid >> 32;
 	h->kind = kind;
 	h->nblobs = nblobs;
 	h->version = REC_VERSION;
-	bpf_get_current_comm(h->comm, sizeof(h->comm));
-	h->mntns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+	/* two loads instead of the helper's strscpy (a rename racing this may tear the name;
+	 * the helper does not lock either) */
+	((__u64 *)h->comm)[0] = ((const __u64 *)task->comm)[0];
+	((__u64 *)h->comm)[1] = ((const __u64 *)task->comm)[1];
+	h->mntns = task->nsproxy->mnt_ns->ns.inum;
 	h->reserved = 0;
 }
 
@@ -381,20 +379,28 @@ static __always_inline int emit(__u8 *rec, __u32 len, int urgent)
 /* ---- folding of repeated opens ------------------------------------------------------ */
 
 /* An open whose record equals, in everything but its time and descriptor number, the last
- * open record of the same thread (same task, not exec'd since: the entry is removed at
+ * open record of the same thread (same task, not exec'd since: the entry is cleared at
  * exec), emitted less than fold_ns ago, tells the rules nothing new: it is counted and
  * dropped here instead of crossing the ring buffer. Equal means the same process, parent,
  * credentials, name, cgroup and mount namespace, the same arguments, success or failure,
  * and the same absolute path (relative paths depend on the working directory, which the
  * record does not carry). A loop that opens one file is one record per window. */
-static __always_inline int fold_open(__u8 *rec, __u32 len, __u32 tid)
+
+static __always_inline void fold_forget(void)
+{
+	struct fold_entry *e = bpf_task_storage_get(&fold_store, bpf_get_current_task_btf(), 0, 0);
+
+	if (e)
+		e->len = 0;
+}
+
+static __always_inline int fold_open(__u8 *rec, __u32 len)
 {
 	__u32 zero = 0;
 	struct config *c = bpf_map_lookup_elem(&config, &zero);
 	struct hdr *h = (struct hdr *)rec;
-	struct task_struct *task;
 	struct fold_entry *e;
-	__u64 now, start, *count;
+	__u64 now, *count;
 	__u32 n = len;
 	int same = 1;
 
@@ -403,11 +409,12 @@ static __always_inline int fold_open(__u8 *rec, __u32 len, __u32 tid)
 		return 0;
 	if (rec[FIXED_SIZE + 2] != '/')
 		return 0;
+	e = bpf_task_storage_get(&fold_store, bpf_get_current_task_btf(), 0,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!e)
+		return 0;
 	now = h->ts;
-	task = (struct task_struct *)bpf_get_current_task();
-	start = BPF_CORE_READ(task, start_time);
-	e = bpf_map_lookup_elem(&fold_map, &tid);
-	if (e && e->len == n && e->start_time == start && now - e->ts < c->fold_ns &&
+	if (e->len == n && now - e->ts < c->fold_ns &&
 	    (((struct hdr *)e->rec)->ret < 0) == (h->ret < 0)) {
 		/* word 0 is the time; word 2 the result */
 		for (int i = 1; i < FOLD_MAX / 8; i++) {
@@ -435,18 +442,7 @@ static __always_inline int fold_open(__u8 *rec, __u32 len, __u32 tid)
 			return 1;
 		}
 	}
-	if (!e) {
-		struct fold_entry *t = bpf_map_lookup_elem(&fold_tmpl, &zero);
-
-		if (!t)
-			return 0;
-		bpf_map_update_elem(&fold_map, &tid, t, BPF_ANY);
-		e = bpf_map_lookup_elem(&fold_map, &tid);
-		if (!e)
-			return 0;
-	}
 	e->ts = now;
-	e->start_time = start;
 	e->len = n;
 	bpf_probe_read_kernel(e->rec, n, rec);
 	return 0;
@@ -458,24 +454,24 @@ static __always_inline int fold_open(__u8 *rec, __u32 len, __u32 tid)
  * argument, and the kernel refuses to attach a program that reads past the end. */
 static __always_inline int on_enter(struct sys_enter_ctx *ctx, __u32 kind, int nargs)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)pid_tgid;
-	struct args_stash s = { .kind = kind };
+	struct args_stash *s;
 
-	if (is_self(pid_tgid >> 32))
+	if (is_self(bpf_get_current_pid_tgid() >> 32))
 		return 0;
+	s = bpf_task_storage_get(&args_store, bpf_get_current_task_btf(), 0,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!s)
+		return 0;
+	s->kind = kind;
 #pragma unroll
 	for (int i = 0; i < NARGS; i++)
-		if (i < nargs)
-			s.a[i] = ctx->args[i];
-	bpf_map_update_elem(&args_map, &tid, &s, BPF_ANY);
+		s->a[i] = i < nargs ? ctx->args[i] : 0;
 	return 0;
 }
 
 static __always_inline int on_exit(struct sys_exit_ctx *ctx, __u32 kind)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct args_stash *s = bpf_map_lookup_elem(&args_map, &tid);
+	struct args_stash *s = bpf_task_storage_get(&args_store, bpf_get_current_task_btf(), 0, 0);
 	__u64 a[NARGS];
 	__s64 ret = ctx->ret;
 	struct buf *b;
@@ -483,16 +479,17 @@ static __always_inline int on_exit(struct sys_exit_ctx *ctx, __u32 kind)
 	__u32 off = FIXED_SIZE;
 	__u8 n = 0;
 
-	if (!s)
+	/* kind 0: no syscall of ours is in progress (the stash is cleared at each exit) */
+	if (!s || s->kind == 0)
 		return 0;
 	if (s->kind != kind) {
-		bpf_map_delete_elem(&args_map, &tid);
+		s->kind = 0;
 		return 0;
 	}
 #pragma unroll
 	for (int i = 0; i < NARGS; i++)
 		a[i] = s->a[i];
-	bpf_map_delete_elem(&args_map, &tid);
+	s->kind = 0;
 
 	b = get_scratch();
 	if (!b)
@@ -581,15 +578,19 @@ static __always_inline int on_exit(struct sys_exit_ctx *ctx, __u32 kind)
 		break;
 	}
 	fill_hdr(rec, kind, ret, n);
+	if (kind == K_OPENAT || kind == K_OPEN) {
+		if (fold_open(rec, off))
+			return 0;
+		/* A record the reader never got must not stand for the repeats that follow it. */
+		if (emit(rec, off, 0) != 0)
+			fold_forget();
+		return 0;
+	}
 	/* New credentials, capabilities or namespaces (set*id, capset, unshare, setns): the
 	 * thread's later opens are news. */
 	if (ret == 0 && kind >= K_SETUID && kind <= K_SETNS)
-		bpf_map_delete_elem(&fold_map, &tid);
-	if ((kind == K_OPENAT || kind == K_OPEN) && fold_open(rec, off, tid))
-		return 0;
-	/* A record the reader never got must not stand for the repeats that follow it. */
-	if (emit(rec, off, 0) != 0 && (kind == K_OPENAT || kind == K_OPEN))
-		bpf_map_delete_elem(&fold_map, &tid);
+		fold_forget();
+	emit(rec, off, 0);
 	return 0;
 }
 
@@ -701,13 +702,9 @@ int sched_process_exec(struct trace_event_raw_sched_process_exec *ctx)
 
 	if (is_self(pid_tgid >> 32))
 		return 0;
-	/* A new program: its opens are news even if the old one made the same. */
-	bpf_map_delete_elem(&fold_map, &old_pid);
-	{
-		__u32 tid = (__u32)pid_tgid;
-
-		bpf_map_delete_elem(&fold_map, &tid);
-	}
+	/* A new program: its opens are news even if the old one made the same. (A thread
+	 * that execs takes over the leader's pid but keeps its own task storage.) */
+	fold_forget();
 	st = bpf_map_lookup_elem(&exec_map, &old_pid);
 	if (st) {
 		len = st->len;
@@ -779,17 +776,17 @@ int sched_process_exit(void *ctx)
 	struct buf *b;
 	__u64 *a;
 
-	/* a thread that dies inside a syscall leaves no stash behind */
-	bpf_map_delete_elem(&args_map, &tid);
+	/* a thread that dies inside execve leaves no stash behind (task storage goes with
+	 * the task) */
 	bpf_map_delete_elem(&exec_map, &tid);
 	if ((pid_tgid >> 32) != tid || is_self(tid))
 		return 0;
 	b = get_scratch();
 	if (!b)
 		return 0;
-	task = (struct task_struct *)bpf_get_current_task();
+	task = bpf_get_current_task_btf();
 	a = (__u64 *)(b->rec + HDR_SIZE);
-	a[0] = (__u64)(__s64)BPF_CORE_READ(task, exit_code);
+	a[0] = (__u64)(__s64)task->exit_code;
 	a[1] = 0;
 	a[2] = 0;
 	a[3] = 0;

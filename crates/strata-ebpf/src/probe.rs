@@ -196,6 +196,9 @@ mod imp {
 
         let mut loader = EbpfLoader::new();
         loader.map_max_entries("events", ring_bytes);
+        // The per-thread stashes are task storage, which aya creates but has no Rust type
+        // for; only the programs use them.
+        loader.allow_unsupported_maps();
         let mut ebpf = loader.load(&OBJECT.bytes).map_err(load_error)?;
 
         {
