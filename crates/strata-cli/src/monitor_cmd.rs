@@ -189,10 +189,22 @@ pub fn run(args: MonitorArgs) -> anyhow::Result<ExitCode> {
         };
         let auto = source == LiveSource::Auto;
         run_live(&opts, &mut monitor, &dispatcher, &stop, &mut |s: &LiveStart| {
-            let what = match s.source {
-                "ebpf" => format!("ebpf ({} tracepoints attached)", s.attached),
-                "proc+fanotify" => "proc (process starts, exits, uid/gid changes and ptrace from the process connector; file opens and writes from fanotify; no network events)".to_owned(),
-                _ => "proc (process starts, exits, uid/gid changes and ptrace only; no file or network events)".to_owned(),
+            let what = if s.source == "ebpf" {
+                format!("ebpf ({} tracepoints attached)", s.attached)
+            } else {
+                format!(
+                    "proc (process starts, exits, uid/gid changes and ptrace from the process connector; {}; {})",
+                    if s.source.contains("fanotify") {
+                        "file opens and writes from fanotify"
+                    } else {
+                        "no file events"
+                    },
+                    if s.source.contains("sock_diag") {
+                        "connections and listeners from sock_diag every 200 ms"
+                    } else {
+                        "no network events"
+                    }
+                )
             };
             eprintln!(
                 "strata monitor: source {what}{}, {enabled} rules enabled, container metadata: {}",

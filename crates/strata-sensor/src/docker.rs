@@ -12,6 +12,7 @@ use std::sync::{Arc, RwLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::wire::now_ns;
 use serde_json::Value;
 use strata_rules::event::{Container, Label, Mount};
 
@@ -449,13 +450,6 @@ impl DockerWatcher {
         }
         Ok(DockerWatcher { cache })
     }
-}
-
-fn now_ns() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
 }
 
 fn lookup_loop(endpoint: Option<&str>, cache: &ContainerCache, rx: &Receiver<String>) {

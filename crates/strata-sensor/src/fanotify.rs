@@ -19,11 +19,12 @@ use std::ffi::CString;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use strata_ebpf::{Args, Kind, RawEvent};
 
 use crate::procfs::ProcFs;
+use crate::wire::now_ns;
 
 const FAN_MODIFY: u64 = 0x02;
 const FAN_CLOSE_WRITE: u64 = 0x08;
@@ -218,13 +219,6 @@ pub struct FileWatch {
     pub reopen_errors: u64,
     /// Container roots that could not be marked, with the reason (the first ten).
     pub mark_failures: Vec<String>,
-}
-
-fn now_ns() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
 }
 
 impl FileWatch {

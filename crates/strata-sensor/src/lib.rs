@@ -11,7 +11,9 @@ pub mod proc_connector;
 pub mod process;
 pub mod procfs;
 pub mod scope;
+pub mod sock_diag;
 pub mod sockets;
+mod wire;
 
 /// Fuzz target: a netlink process-connector datagram (kernel data, parsed defensively).
 pub fn fuzz_proc_connector(data: &[u8]) {
@@ -21,6 +23,12 @@ pub fn fuzz_proc_connector(data: &[u8]) {
 /// Fuzz target: a buffer read from a fanotify descriptor.
 pub fn fuzz_fanotify(data: &[u8]) {
     let _ = fanotify::parse_records(data);
+}
+
+/// Fuzz target: a buffer read from a sock_diag socket (kernel data, parsed defensively).
+pub fn fuzz_sock_diag(data: &[u8]) {
+    let mut out = Vec::new();
+    let _ = sock_diag::parse_dump(data, 1, sock_diag::Proto::Tcp, &mut out);
 }
 
 /// Fuzz target: Docker Engine answers (an event line, a container inspection).
@@ -64,6 +72,7 @@ mod fuzz_smoke {
                 crate::fuzz_procfs_text(&seed[..cut]);
                 crate::fuzz_proc_connector(&seed[..cut]);
                 crate::fuzz_fanotify(&seed[..cut]);
+                crate::fuzz_sock_diag(&seed[..cut]);
             }
         }
         for _ in 0..3000 {
@@ -72,6 +81,7 @@ mod fuzz_smoke {
             crate::fuzz_procfs_text(&v);
             crate::fuzz_proc_connector(&v);
             crate::fuzz_fanotify(&v);
+            crate::fuzz_sock_diag(&v);
         }
     }
 }

@@ -460,69 +460,98 @@ const MAX_FANOTIFY_BUFFERS_PER_POLL: usize = 16;
 /// The source behind the live loop.
 enum Backend {
     Ebpf(Box<Probe>),
-    /// The process connector, with fanotify for file events when it can be had.
-    Proc(
-        crate::proc_connector::ProcConnector,
-        Option<Box<crate::fanotify::FileWatch>>,
-    ),
+    Proc(Box<ProcSources>),
+}
+
+/// The sources without eBPF: the process connector, with fanotify for file events and
+/// sock_diag for sockets when they can be had.
+struct ProcSources {
+    conn: crate::proc_connector::ProcConnector,
+    files: Option<crate::fanotify::FileWatch>,
+    sockets: Option<crate::sock_diag::SocketWatch>,
+}
+
+impl ProcSources {
+    /// Reads the connector without waiting. A process in a mount namespace not seen
+    /// before is a new container (or another unshared root): its root mount gets a mark;
+    /// one in a new network namespace gets its sockets watched.
+    fn read_connector(&mut self, f: &mut dyn FnMut(RawEvent)) -> Result<usize, String> {
+        let mut execs = Vec::new();
+        let n = self
+            .conn
+            .poll(Duration::ZERO, &mut |r| {
+                if r.kind == Kind::Exec {
+                    execs.push((r.pid, r.mntns));
+                }
+                f(r);
+            })
+            .map_err(|e| format!("process connector: {e}"))?;
+        for (pid, ns) in execs {
+            if let Some(files) = &mut self.files {
+                files.watch_root_of(pid, ns);
+            }
+            if let Some(sockets) = &mut self.sockets {
+                sockets.watch_netns_of(pid);
+            }
+        }
+        Ok(n)
+    }
+
+    fn poll(&mut self, timeout: Duration, f: &mut dyn FnMut(RawEvent)) -> Result<usize, String> {
+        let mut fds = vec![self.conn.raw_fd()];
+        fds.extend(self.files.as_ref().map(|w| w.raw_fd()));
+        let timeout = match &self.sockets {
+            Some(s) => timeout.min(s.poll_interval),
+            None => timeout,
+        };
+        let ready = crate::fanotify::poll_fds(&fds, timeout);
+        let mut n = self.read_connector(f)?;
+        if ready.get(1) == Some(&true) {
+            // Each buffer of file events is read first and handled after the connector
+            // is read again: every exec notice queued before those events is then
+            // applied, so an event meets the program that made it. At most this many
+            // buffers per call, so a steady stream of file events never keeps the loop
+            // from its rules, ticks and stop flag.
+            for _ in 0..MAX_FANOTIFY_BUFFERS_PER_POLL {
+                let Some(files) = &mut self.files else { break };
+                let Some(records) = files.read_batch().map_err(|e| format!("fanotify: {e}"))?
+                else {
+                    break;
+                };
+                n += self.read_connector(f)?;
+                if let Some(files) = &mut self.files {
+                    n += files.handle_all(records, f);
+                }
+            }
+        }
+        if let Some(sockets) = &mut self.sockets {
+            n += sockets.poll(f);
+        }
+        Ok(n)
+    }
+
+    fn drops(&self) -> u64 {
+        self.conn.overruns
+            + self
+                .files
+                .as_ref()
+                .map_or(0, |w| w.overflows + w.reopen_errors)
+            + self.sockets.as_ref().map_or(0, |s| s.overflows)
+    }
 }
 
 impl Backend {
     fn poll(&mut self, timeout: Duration, f: &mut dyn FnMut(RawEvent)) -> Result<usize, String> {
         match self {
             Backend::Ebpf(p) => p.poll(timeout, f).map_err(|e| format!("eBPF source: {e}")),
-            Backend::Proc(c, None) => c
-                .poll(timeout, f)
-                .map_err(|e| format!("process connector: {e}")),
-            Backend::Proc(c, Some(files)) => {
-                let ready = crate::fanotify::poll_fds(&[c.raw_fd(), files.raw_fd()], timeout);
-                // A process in a mount namespace not seen before is a new container (or
-                // another unshared root): its root mount gets a mark.
-                let mut read_connector = |files: &mut crate::fanotify::FileWatch,
-                                          f: &mut dyn FnMut(RawEvent)|
-                 -> Result<usize, String> {
-                    let mut roots = Vec::new();
-                    let n = c
-                        .poll(Duration::ZERO, &mut |r| {
-                            if r.kind == Kind::Exec {
-                                roots.push((r.pid, r.mntns));
-                            }
-                            f(r);
-                        })
-                        .map_err(|e| format!("process connector: {e}"))?;
-                    for (pid, ns) in roots {
-                        files.watch_root_of(pid, ns);
-                    }
-                    Ok(n)
-                };
-                let mut n = read_connector(files, f)?;
-                if ready.get(1) == Some(&true) {
-                    // Each buffer of file events is read first and handled after the
-                    // connector is read again: every exec notice queued before those
-                    // events is then applied, so an event meets the program that made it.
-                    // At most this many buffers per call, so a steady stream of file
-                    // events never keeps the loop from its rules, ticks and stop flag.
-                    for _ in 0..MAX_FANOTIFY_BUFFERS_PER_POLL {
-                        let Some(records) =
-                            files.read_batch().map_err(|e| format!("fanotify: {e}"))?
-                        else {
-                            break;
-                        };
-                        n += read_connector(files, f)?;
-                        n += files.handle_all(records, f);
-                    }
-                }
-                Ok(n)
-            }
+            Backend::Proc(p) => p.poll(timeout, f),
         }
     }
 
     fn drops(&self) -> u64 {
         match self {
             Backend::Ebpf(p) => p.drops().unwrap_or(0),
-            Backend::Proc(c, files) => {
-                c.overruns + files.as_ref().map_or(0, |w| w.overflows + w.reopen_errors)
-            }
+            Backend::Proc(p) => p.drops(),
         }
     }
 
@@ -605,7 +634,7 @@ pub fn run_live(
                         .iter()
                         .map(|f| format!("fanotify: a container root was not marked: {f}")),
                 );
-                Some(Box::new(w))
+                Some(w)
             }
             Err(e) => {
                 file_warnings.push(format!(
@@ -614,7 +643,21 @@ pub fn run_live(
                 None
             }
         };
-        Ok::<_, String>(Backend::Proc(conn, files))
+        let sockets = match crate::sock_diag::SocketWatch::open(ProcFs::default()) {
+            Ok(w) => {
+                file_warnings.extend(w.failures.iter().map(|f| format!("sock_diag: {f}")));
+                Some(w)
+            }
+            Err(e) => {
+                file_warnings.push(format!("sock_diag: {e}; no network events"));
+                None
+            }
+        };
+        Ok::<_, String>(Backend::Proc(Box::new(ProcSources {
+            conn,
+            files,
+            sockets,
+        })))
     };
     let mut fallback_reason = None;
     let mut backend = match opts.source {
@@ -656,11 +699,12 @@ pub fn run_live(
         .with_cgroup_root("/sys/fs/cgroup");
     let (source, attached, warnings) = match &backend {
         Backend::Ebpf(p) => ("ebpf", p.attached().len(), p.warnings().to_vec()),
-        Backend::Proc(_, files) => (
-            if files.is_some() {
-                "proc+fanotify"
-            } else {
-                "proc"
+        Backend::Proc(p) => (
+            match (p.files.is_some(), p.sockets.is_some()) {
+                (true, true) => "proc+fanotify+sock_diag",
+                (true, false) => "proc+fanotify",
+                (false, true) => "proc+sock_diag",
+                (false, false) => "proc",
             },
             0,
             file_warnings,

@@ -10,11 +10,12 @@
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use strata_ebpf::{Args, ExecSyscall, Kind, RawEvent};
 
 use crate::procfs::{ProcFs, parse_cmdline};
+use crate::wire::{ne_u16, ne_u32, now_ns};
 
 const NETLINK_CONNECTOR: libc::c_int = 11;
 const CN_IDX_PROC: u32 = 1;
@@ -39,21 +40,6 @@ pub struct ProcConnector {
     buf: Vec<u8>,
     /// Times the kernel reported lost notifications (the socket buffer overflowed).
     pub overruns: u64,
-}
-
-fn le_u32(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_ne_bytes(b.get(at..at + 4)?.try_into().ok()?))
-}
-
-fn le_u16(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_ne_bytes(b.get(at..at + 2)?.try_into().ok()?))
-}
-
-fn now_ns() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
 }
 
 /// One notification, as the kernel sent it.
@@ -110,27 +96,27 @@ pub fn parse_datagram(b: &[u8]) -> Vec<Notification> {
     let mut out = Vec::new();
     let mut off = 0usize;
     while off + NLMSG_HDR <= b.len() {
-        let Some(len) = le_u32(b, off).map(|l| l as usize) else {
+        let Some(len) = ne_u32(b, off).map(|l| l as usize) else {
             break;
         };
         if len < NLMSG_HDR || off + len > b.len() {
             break;
         }
-        let ty = le_u16(b, off + 4).unwrap_or(0);
+        let ty = ne_u16(b, off + 4).unwrap_or(0);
         let msg = &b[off..off + len];
         off += (len + 3) & !3;
         if ty == NLMSG_ERROR || len < NLMSG_HDR + CN_MSG_HDR {
             continue;
         }
         let cn = &msg[NLMSG_HDR..];
-        if le_u32(cn, 0) != Some(CN_IDX_PROC) || le_u32(cn, 4) != Some(CN_VAL_PROC) {
+        if ne_u32(cn, 0) != Some(CN_IDX_PROC) || ne_u32(cn, 4) != Some(CN_VAL_PROC) {
             continue;
         }
         let ev = &cn[CN_MSG_HDR..];
-        let (Some(what), Some(data)) = (le_u32(ev, 0), ev.get(16..)) else {
+        let (Some(what), Some(data)) = (ne_u32(ev, 0), ev.get(16..)) else {
             continue;
         };
-        let u = |i: usize| le_u32(data, i * 4);
+        let u = |i: usize| ne_u32(data, i * 4);
         let n = match what {
             PROC_EVENT_FORK => (|| {
                 Some(Notification::Fork {

@@ -561,10 +561,59 @@ fn proc_connector_source_sees_shells_and_setuid_programs_in_containers() {
         ),
         "write below /etc",
     );
+    // Sockets come from sock_diag dumps of the container's network namespace, every 200 ms:
+    // a connection held open for a second to a listener on the host's bridge address (an
+    // unusual port), and one to the metadata address, held open if something answers there
+    // (this VM's metadata service does, within milliseconds), else left waiting for two
+    // seconds. A connection that opens and closes between two dumps is not seen.
+    let gateway = String::from_utf8(
+        docker(&[
+            "network",
+            "inspect",
+            "bridge",
+            "--format",
+            "{{(index .IPAM.Config 0).Gateway}}",
+        ])
+        .stdout,
+    )
+    .unwrap();
+    let listener = std::net::TcpListener::bind((gateway.trim(), 0)).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepter = std::thread::spawn(move || {
+        let held = listener.accept().map(|(c, _)| c);
+        std::thread::sleep(Duration::from_secs(2));
+        drop(held);
+    });
+    ok(
+        exec(
+            &target,
+            None,
+            &[
+                "bash",
+                "-c",
+                &format!("exec 3<>/dev/tcp/{}/{port}; sleep 1; true", gateway.trim()),
+            ],
+        ),
+        "connect to the host listener",
+    );
+    accepter.join().unwrap();
+    let _ = exec(
+        &target,
+        None,
+        &[
+            "timeout",
+            "2",
+            "bash",
+            "-c",
+            "exec 3<>/dev/tcp/169.254.169.254/80; sleep 1; true",
+        ],
+    );
     std::thread::sleep(Duration::from_secs(1));
     let (alerts, stderr) = sensor.stop();
     assert!(
-        stderr.contains("strata monitor: source proc") && stderr.contains("fanotify"),
+        stderr.contains("strata monitor: source proc")
+            && stderr.contains("fanotify")
+            && stderr.contains("sock_diag"),
         "{stderr}"
     );
     let tid: String = target.id.chars().take(12).collect();
@@ -582,6 +631,8 @@ fn proc_connector_source_sees_shells_and_setuid_programs_in_containers() {
         "Docker exec into container",
         "Sensitive file read",
         "Write below system directory in container",
+        "Outbound connection to unusual port from container",
+        "Connection to cloud metadata service from container",
     ] {
         let found = alerts_for(&alerts, rule, &tid);
         assert!(
@@ -597,6 +648,20 @@ fn proc_connector_source_sees_shells_and_setuid_programs_in_containers() {
             );
         }
     }
+    // The connection is the shell's: its process was found from the socket's inode.
+    let text = |v: &Value| v.to_string().trim_matches('"').to_owned();
+    assert!(
+        alerts_for(
+            &alerts,
+            "Outbound connection to unusual port from container",
+            &tid
+        )
+        .iter()
+        .any(|a| text(field(a, "fd.sport")) == port.to_string()
+            && text(field(a, "proc.name")) == "bash"),
+        "no unusual-port alert for bash and port {port}:\n{}",
+        dump()
+    );
 }
 
 #[test]

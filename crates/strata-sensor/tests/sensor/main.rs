@@ -2,3 +2,4 @@
 #![allow(clippy::unwrap_used)]
 
 mod scenarios;
+mod sock_diag;
