@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use crate::wire::now_ns;
 use serde_json::Value;
-use strata_rules::event::{Container, Label, Mount};
+use strata_rules::event::{Container, K8s, Label, Mount};
 
 /// Longest wait for one answer of the daemon to a lookup.
 const LOOKUP_TIMEOUT: Duration = Duration::from_secs(2);
@@ -40,6 +40,51 @@ pub struct ContainerInfo {
     pub merged_dir: Option<PathBuf>,
     /// The container's init process on the host.
     pub pid: u32,
+    /// Its Kubernetes pod, when the kubelet started it (`k8s.*`).
+    pub k8s: Option<K8s>,
+    /// The id of its pod's sandbox container, which holds the pod's labels.
+    pub k8s_sandbox_id: Option<String>,
+}
+
+/// Label keys the kubelet's runtime (cri-dockerd, as dockershim did before it) puts on
+/// every container of a pod.
+const K8S_POD_NAME: &str = "io.kubernetes.pod.name";
+const K8S_POD_NAMESPACE: &str = "io.kubernetes.pod.namespace";
+const K8S_POD_UID: &str = "io.kubernetes.pod.uid";
+const K8S_SANDBOX_ID: &str = "io.kubernetes.sandbox.id";
+const K8S_CONTAINER_TYPE: &str = "io.kubernetes.docker.type";
+
+/// The Kubernetes pod of a container from its labels, and the id of the pod's sandbox.
+/// The pod's own labels are on the sandbox ("pause") container only, beside the
+/// `io.kubernetes.*` ones and the annotations (`annotation.*`); app containers carry just
+/// the pod's name, namespace and uid.
+pub fn k8s_of(labels: &[Label]) -> (Option<K8s>, Option<String>) {
+    let get = |k: &str| labels.iter().find(|l| l.key == k).map(|l| l.value.clone());
+    let Some(pod_name) = get(K8S_POD_NAME) else {
+        return (None, None);
+    };
+    let sandbox = get(K8S_CONTAINER_TYPE).as_deref() == Some("podsandbox");
+    let pod_labels = if sandbox {
+        labels
+            .iter()
+            .filter(|l| !l.key.starts_with("io.kubernetes.") && !l.key.starts_with("annotation."))
+            .cloned()
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let k8s = K8s {
+        ns_name: get(K8S_POD_NAMESPACE).unwrap_or_default(),
+        pod_name,
+        pod_uid: get(K8S_POD_UID).unwrap_or_default(),
+        pod_labels,
+    };
+    let sandbox_id = if sandbox {
+        None
+    } else {
+        get(K8S_SANDBOX_ID).map(|s| s.to_ascii_lowercase())
+    };
+    (Some(k8s), sandbox_id)
 }
 
 /// Parses `docker inspect` output for one container. `None` when it is not a container.
@@ -83,6 +128,7 @@ pub fn parse_inspect(v: &Value) -> Option<ContainerInfo> {
         })
         .unwrap_or_default();
     let image_id = s("/Image").to_owned();
+    let (k8s, k8s_sandbox_id) = k8s_of(&labels);
     let container = Container {
         id: full_id.chars().take(12).collect(),
         full_id: full_id.clone(),
@@ -129,6 +175,8 @@ pub fn parse_inspect(v: &Value) -> Option<ContainerInfo> {
             .and_then(Value::as_u64)
             .and_then(|p| u32::try_from(p).ok())
             .unwrap_or(0),
+        k8s,
+        k8s_sandbox_id,
     })
 }
 
@@ -540,6 +588,47 @@ fn read_events(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kubernetes_pods_from_labels() {
+        let l = |k: &str, v: &str| Label {
+            key: k.to_owned(),
+            value: v.to_owned(),
+        };
+        let sandbox = [
+            l("annotation.kubernetes.io/config.seen", "2026-12-04"),
+            l("app", "checkout"),
+            l("io.kubernetes.docker.type", "podsandbox"),
+            l("io.kubernetes.pod.name", "checkout-7d4b9"),
+            l("io.kubernetes.pod.namespace", "payments"),
+            l("io.kubernetes.pod.uid", "5f0c"),
+            l("tier", "web"),
+        ];
+        let (k8s, sandbox_id) = k8s_of(&sandbox);
+        let k8s = k8s.unwrap();
+        assert_eq!(
+            (
+                k8s.pod_name.as_str(),
+                k8s.ns_name.as_str(),
+                k8s.pod_uid.as_str()
+            ),
+            ("checkout-7d4b9", "payments", "5f0c")
+        );
+        assert_eq!(k8s.pod_labels, vec![l("app", "checkout"), l("tier", "web")]);
+        assert_eq!(sandbox_id, None);
+        let app = [
+            l("io.kubernetes.container.name", "api"),
+            l("io.kubernetes.docker.type", "container"),
+            l("io.kubernetes.pod.name", "checkout-7d4b9"),
+            l("io.kubernetes.pod.namespace", "payments"),
+            l("io.kubernetes.sandbox.id", "ABC123"),
+            l("maintainer", "someone"),
+        ];
+        let (k8s, sandbox_id) = k8s_of(&app);
+        assert_eq!(k8s.unwrap().pod_labels, vec![]);
+        assert_eq!(sandbox_id.as_deref(), Some("abc123"));
+        assert_eq!(k8s_of(&[l("app", "x")]), (None, None));
+    }
 
     #[test]
     fn image_references() {

@@ -600,6 +600,7 @@ impl Enricher {
         } else {
             rec.comm.clone()
         };
+        let k8s = container.as_deref().and_then(|c| self.k8s_of(c));
         Event {
             num,
             ts: rec.ts,
@@ -676,9 +677,22 @@ impl Enricher {
                 }),
                 (None, None) => None,
             },
-            k8s: None,
+            k8s,
             audit: None,
         }
+    }
+
+    /// The pod of a container, with the pod's labels from its sandbox container when the
+    /// cache knows it (a miss queues a lookup; the labels come with later events).
+    fn k8s_of(&self, c: &ContainerInfo) -> Option<strata_rules::event::K8s> {
+        let mut k8s = c.k8s.clone()?;
+        if let Some(sandbox) = &c.k8s_sandbox_id
+            && let Lookup::Known(s) = self.containers.get(sandbox)
+            && let Some(pod) = &s.k8s
+        {
+            k8s.pod_labels.clone_from(&pod.pod_labels);
+        }
+        Some(k8s)
     }
 
     /// Decides once per exec whether the executable is in the container's upper layer.

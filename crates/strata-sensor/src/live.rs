@@ -525,7 +525,16 @@ impl ProcSources {
             }
         }
         if let Some(sockets) = &mut self.sockets {
-            n += sockets.poll(f);
+            // As with file events: the connector is read again after the dump, so that a
+            // process that executed and connected since the last read meets its socket
+            // as what it became.
+            let mut found = Vec::new();
+            sockets.poll(&mut |r| found.push(r));
+            if !found.is_empty() {
+                n += self.read_connector(f)?;
+                n += found.len();
+                found.into_iter().for_each(&mut *f);
+            }
         }
         Ok(n)
     }

@@ -511,13 +511,62 @@ fn proc_connector_source_sees_shells_and_setuid_programs_in_containers() {
     };
     img.ensure_loaded().unwrap();
     let tag = std::process::id();
-    let sensor = Sensor::start("proc", &[]);
+    // A rule on the Kubernetes fields, which come from the labels the kubelet's runtime
+    // puts on a pod's containers (the pod's own labels are on its sandbox container).
+    let rules_dir = tempfile::tempdir().unwrap();
+    let k8s_rule = rules_dir.path().join("k8s.yaml");
+    std::fs::write(
+        &k8s_rule,
+        "- rule: Shell in a payments pod\n  desc: test\n  condition: evt.type in (execve, execveat) and proc.name in (sh, bash) and k8s.ns.name=payments\n  output: shell in pod (pod=%k8s.pod.name ns=%k8s.ns.name uid=%k8s.pod.uid app=%k8s.pod.label[app] container_id=%container.id)\n  priority: NOTICE\n",
+    )
+    .unwrap();
+    let sensor = Sensor::start("proc", &["--rules", k8s_rule.to_str().unwrap()]);
     let target = run_container(
         &format!("strata-mon-proc-{tag}"),
         &img.reference,
         &[],
         &["sleep", "600"],
     );
+    // Its own network namespace (the default bridge), in a pod.
+    let bridged = |name: String, labels: &[String]| {
+        let _ = docker(&["rm", "-f", &name]);
+        let mut args = vec![
+            "run".to_owned(),
+            "-d".to_owned(),
+            "--name".to_owned(),
+            name.clone(),
+        ];
+        for l in labels {
+            args.push("--label".to_owned());
+            args.push(l.clone());
+        }
+        args.extend([img.reference.clone(), "sleep".to_owned(), "600".to_owned()]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = docker(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Container {
+            name,
+            id: String::from_utf8_lossy(&out.stdout).trim().to_owned(),
+        }
+    };
+    let pod_labels = |kind: &str| {
+        vec![
+            "io.kubernetes.pod.name=checkout-7d4b9".to_owned(),
+            "io.kubernetes.pod.namespace=payments".to_owned(),
+            "io.kubernetes.pod.uid=5f0c8e4e-4b1a-4d47-9d0e-2f6c3c1b7a10".to_owned(),
+            format!("io.kubernetes.docker.type={kind}"),
+        ]
+    };
+    let mut sandbox_labels = pod_labels("podsandbox");
+    sandbox_labels.push("app=checkout".to_owned());
+    let sandbox = bridged(format!("strata-mon-sandbox-{tag}"), &sandbox_labels);
+    let mut app_labels = pod_labels("container");
+    app_labels.push(format!("io.kubernetes.sandbox.id={}", sandbox.id));
+    let net = bridged(format!("strata-mon-net-{tag}"), &app_labels);
     std::thread::sleep(Duration::from_secs(2));
     let ok = |o: std::process::Output, what: &str| {
         assert!(
@@ -586,7 +635,7 @@ fn proc_connector_source_sees_shells_and_setuid_programs_in_containers() {
     });
     ok(
         exec(
-            &target,
+            &net,
             None,
             &[
                 "bash",
@@ -598,7 +647,7 @@ fn proc_connector_source_sees_shells_and_setuid_programs_in_containers() {
     );
     accepter.join().unwrap();
     let _ = exec(
-        &target,
+        &net,
         None,
         &[
             "timeout",
@@ -631,8 +680,6 @@ fn proc_connector_source_sees_shells_and_setuid_programs_in_containers() {
         "Docker exec into container",
         "Sensitive file read",
         "Write below system directory in container",
-        "Outbound connection to unusual port from container",
-        "Connection to cloud metadata service from container",
     ] {
         let found = alerts_for(&alerts, rule, &tid);
         assert!(
@@ -648,13 +695,44 @@ fn proc_connector_source_sees_shells_and_setuid_programs_in_containers() {
             );
         }
     }
+    let net_id: String = net.id.chars().take(12).collect();
+    for rule in [
+        "Outbound connection to unusual port from container",
+        "Connection to cloud metadata service from container",
+        "Shell in a payments pod",
+    ] {
+        assert!(
+            !alerts_for(&alerts, rule, &net_id).is_empty(),
+            "expected {rule:?} in {net_id}; alerts:\n{}\n{stderr}",
+            dump()
+        );
+    }
+    let pod = alerts_for(&alerts, "Shell in a payments pod", &net_id);
+    for a in &pod {
+        assert_eq!(field(a, "k8s.pod.name"), "checkout-7d4b9", "{a}");
+        assert_eq!(
+            field(a, "k8s.pod.uid"),
+            "5f0c8e4e-4b1a-4d47-9d0e-2f6c3c1b7a10",
+            "{a}"
+        );
+    }
+    // The pod's labels come from its sandbox once the cache knows it.
+    assert!(
+        pod.iter()
+            .any(|a| field(a, "k8s.pod.label[app]") == "checkout"),
+        "{pod:#?}"
+    );
+    assert!(
+        alerts_for(&alerts, "Shell in a payments pod", &tid).is_empty(),
+        "a container outside the pod"
+    );
     // The connection is the shell's: its process was found from the socket's inode.
     let text = |v: &Value| v.to_string().trim_matches('"').to_owned();
     assert!(
         alerts_for(
             &alerts,
             "Outbound connection to unusual port from container",
-            &tid
+            &net_id
         )
         .iter()
         .any(|a| text(field(a, "fd.sport")) == port.to_string()
