@@ -106,6 +106,9 @@ pub struct Process {
     pub is_exe_upper_layer: bool,
     /// The executable was run from a memfd.
     pub is_exe_from_memfd: bool,
+    /// The process runs the container's health check (it or an ancestor was started by
+    /// the runtime with the check's command line).
+    pub is_container_healthcheck: bool,
     /// Executable inode change time, nanoseconds since the epoch.
     pub exe_ino_ctime: u64,
     /// Executable inode modification time, nanoseconds since the epoch.
@@ -237,8 +240,19 @@ pub struct Container {
     pub mounts: Vec<Mount>,
     /// Start time, nanoseconds since the epoch.
     pub start_ts: u64,
-    /// Whether the process is the container's entrypoint (vpid 1) or its direct child.
-    pub healthcheck: bool,
+    /// The container's health check as the runtime runs it (`/bin/sh -c curl -f ...`),
+    /// `NONE` when the image's check is disabled; empty when it has none.
+    pub healthcheck: String,
+    /// Host network, pid and IPC namespaces shared with the container.
+    pub host_network: bool,
+    pub host_pid: bool,
+    pub host_ipc: bool,
+    /// The container's IP address (its first network's), empty when it has none of its own.
+    pub ip: String,
+    /// Capabilities added to and dropped from the runtime's default set (`SYS_ADMIN`,
+    /// `ALL`), as the runtime reports them.
+    pub cap_add: Vec<String>,
+    pub cap_drop: Vec<String>,
 }
 
 /// A key-value label.

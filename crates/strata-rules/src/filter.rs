@@ -1630,6 +1630,7 @@ fn extract_raw<'a>(ev: &'a Event, x: &Extractor, buf: &'a mut String) -> V<'a> {
         F::ProcVpgidExe => nonempty(&p.vpgid_exe),
         F::ProcIsVpgidLeader => V::Bool(p.is_vpgid_leader),
         F::ProcIsExeUpperLayer => V::Bool(p.is_exe_upper_layer),
+        F::ProcIsContainerHealthcheck => V::Bool(p.is_container_healthcheck),
         F::ProcIsExeFromMemfd => V::Bool(p.is_exe_from_memfd),
         F::ProcExeInoCtime => time_or_missing(p.exe_ino_ctime),
         F::ProcExeInoMtime => time_or_missing(p.exe_ino_mtime),
@@ -1832,6 +1833,26 @@ fn extract_raw<'a>(ev: &'a Event, x: &Extractor, buf: &'a mut String) -> V<'a> {
                 F::ContainerImageDigest => nonempty(&c.image_digest),
                 F::ContainerType => nonempty(&c.runtime),
                 F::ContainerPrivileged => V::Bool(c.privileged),
+                F::ContainerHostNetwork => V::Bool(c.host_network),
+                F::ContainerHostPid => V::Bool(c.host_pid),
+                F::ContainerHostIpc => V::Bool(c.host_ipc),
+                F::ContainerHealthcheck => nonempty(&c.healthcheck),
+                F::ContainerIp => nonempty(&c.ip),
+                F::ContainerCapAdd | F::ContainerCapDrop => {
+                    let caps = if x.id == F::ContainerCapAdd {
+                        &c.cap_add
+                    } else {
+                        &c.cap_drop
+                    };
+                    buf.clear();
+                    for (i, cap) in caps.iter().enumerate() {
+                        if i > 0 {
+                            buf.push(',');
+                        }
+                        buf.push_str(cap);
+                    }
+                    V::Str(buf)
+                }
                 F::ContainerStartTs => time_or_missing(c.start_ts),
                 F::ContainerDuration => since(ev.ts, c.start_ts),
                 F::ContainerLabel => match &x.arg {

@@ -32,8 +32,8 @@ const MAX_CONTAINERS: usize = 65_536;
 pub struct ContainerInfo {
     /// The fields rules see (`container.*`).
     pub container: Container,
-    /// Added capabilities (`HostConfig.CapAdd`).
-    pub cap_add: Vec<String>,
+    /// The health check's command line as the daemon runs it (see [`healthcheck_argv`]).
+    pub healthcheck: Option<Vec<String>>,
     /// The overlay upper directory on the host (files written since the container started).
     pub upper_dir: Option<PathBuf>,
     /// The container's merged root file system on the host.
@@ -87,6 +87,19 @@ pub fn k8s_of(labels: &[Label]) -> (Option<K8s>, Option<String>) {
     (Some(k8s), sandbox_id)
 }
 
+/// The pod of a container, with the pod's labels from its sandbox container when the
+/// cache knows it (a miss queues a lookup; the labels come with later events).
+pub fn pod_of(c: &ContainerInfo, cache: &ContainerCache) -> Option<K8s> {
+    let mut k8s = c.k8s.clone()?;
+    if let Some(sandbox) = &c.k8s_sandbox_id
+        && let Lookup::Known(s) = cache.get(sandbox)
+        && let Some(pod) = &s.k8s
+    {
+        k8s.pod_labels.clone_from(&pod.pod_labels);
+    }
+    Some(k8s)
+}
+
 /// Parses `docker inspect` output for one container. `None` when it is not a container.
 pub fn parse_inspect(v: &Value) -> Option<ContainerInfo> {
     let full_id = v.get("Id")?.as_str()?.to_ascii_lowercase();
@@ -129,6 +142,21 @@ pub fn parse_inspect(v: &Value) -> Option<ContainerInfo> {
         .unwrap_or_default();
     let image_id = s("/Image").to_owned();
     let (k8s, k8s_sandbox_id) = k8s_of(&labels);
+    let strings = |p: &str| -> Vec<String> {
+        v.pointer(p)
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let healthcheck = healthcheck_argv(
+        &strings("/Config/Healthcheck/Test"),
+        &strings("/Config/Shell"),
+    );
     let container = Container {
         id: full_id.chars().take(12).collect(),
         full_id: full_id.clone(),
@@ -151,23 +179,21 @@ pub fn parse_inspect(v: &Value) -> Option<ContainerInfo> {
         labels,
         mounts,
         start_ts: parse_rfc3339_ns(s("/State/StartedAt")).unwrap_or(0),
-        healthcheck: false,
+        healthcheck: healthcheck
+            .as_ref()
+            .map_or_else(String::new, |h| h.join(" ")),
+        host_network: s("/HostConfig/NetworkMode") == "host",
+        host_pid: s("/HostConfig/PidMode") == "host",
+        host_ipc: s("/HostConfig/IpcMode") == "host",
+        ip: container_ip(v),
+        cap_add: strings("/HostConfig/CapAdd"),
+        cap_drop: strings("/HostConfig/CapDrop"),
     };
-    let cap_add = v
-        .pointer("/HostConfig/CapAdd")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default();
     let upper = s("/GraphDriver/Data/UpperDir");
     let merged = s("/GraphDriver/Data/MergedDir");
     Some(ContainerInfo {
         container,
-        cap_add,
+        healthcheck,
         upper_dir: (!upper.is_empty()).then(|| PathBuf::from(upper)),
         merged_dir: (!merged.is_empty()).then(|| PathBuf::from(merged)),
         pid: v
@@ -178,6 +204,53 @@ pub fn parse_inspect(v: &Value) -> Option<ContainerInfo> {
         k8s,
         k8s_sandbox_id,
     })
+}
+
+/// The command line the daemon runs for a container's health check, from
+/// `Config.Healthcheck.Test`: `["CMD", prog, args...]` as it is, `["CMD-SHELL", script]`
+/// through the container's shell (`Config.Shell`, else `/bin/sh -c`), `["NONE"]` as the
+/// word `NONE` (checks disabled); `None` when there is no check.
+pub fn healthcheck_argv(test: &[String], shell: &[String]) -> Option<Vec<String>> {
+    let (kind, rest) = test.split_first()?;
+    match kind.as_str() {
+        "CMD" if !rest.is_empty() => Some(rest.to_vec()),
+        "CMD-SHELL" if !rest.is_empty() => {
+            let mut argv = if shell.is_empty() {
+                vec!["/bin/sh".to_owned(), "-c".to_owned()]
+            } else {
+                shell.to_vec()
+            };
+            argv.push(rest.join(" "));
+            Some(argv)
+        }
+        "NONE" => Some(vec!["NONE".to_owned()]),
+        _ => None,
+    }
+}
+
+/// The container's address on its first network (by name), or the legacy top-level one.
+fn container_ip(v: &Value) -> String {
+    let top = v
+        .pointer("/NetworkSettings/IPAddress")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if !top.is_empty() {
+        return top.to_owned();
+    }
+    v.pointer("/NetworkSettings/Networks")
+        .and_then(Value::as_object)
+        .and_then(|nets| {
+            let mut names: Vec<&String> = nets.keys().collect();
+            names.sort();
+            names.into_iter().find_map(|n| {
+                nets[n]
+                    .get("IPAddress")
+                    .and_then(Value::as_str)
+                    .filter(|ip| !ip.is_empty())
+            })
+        })
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// Splits an image reference into repository, tag and digest:
@@ -683,8 +756,11 @@ mod tests {
             r#"{"Id":"3AD7B26DED6D8E7E2A9B14FB5E8C6C2E6D3B0E9D5A4C3B2A1F0E9D8C7B6A5F4E","Name":"/web",
             "Image":"sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
             "State":{"Pid":4242,"StartedAt":"2026-12-04T07:15:06Z"},
-            "Config":{"Image":"nginx:1.25","Labels":{"tier":"edge","app":"web"}},
-            "HostConfig":{"Privileged":true,"CapAdd":["NET_ADMIN"]},
+            "Config":{"Image":"nginx:1.25","Labels":{"tier":"edge","app":"web"},
+              "Healthcheck":{"Test":["CMD-SHELL","curl -f http://localhost/ || exit 1"],"Interval":30000000000}},
+            "HostConfig":{"Privileged":true,"CapAdd":["NET_ADMIN"],"CapDrop":["MKNOD","NET_RAW"],
+              "NetworkMode":"host","PidMode":"","IpcMode":"host"},
+            "NetworkSettings":{"IPAddress":"","Networks":{"web":{"IPAddress":"172.18.0.2"},"aaa":{"IPAddress":""}}},
             "GraphDriver":{"Data":{"UpperDir":"/var/lib/docker/overlay2/x/diff"}},
             "Mounts":[{"Source":"/var/run/docker.sock","Destination":"/var/run/docker.sock","Mode":"","RW":true,"Propagation":"rprivate"}]}"#,
         )
@@ -703,13 +779,53 @@ mod tests {
         assert_eq!(c.mounts.len(), 1);
         assert!(c.mounts[0].rdwr);
         assert_eq!(info.pid, 4242);
-        assert_eq!(info.cap_add, ["NET_ADMIN"]);
+        assert_eq!(c.cap_add, ["NET_ADMIN"]);
+        assert_eq!(c.cap_drop, ["MKNOD", "NET_RAW"]);
+        assert_eq!(
+            (c.host_network, c.host_pid, c.host_ipc),
+            (true, false, true)
+        );
+        assert_eq!(c.ip, "172.18.0.2");
+        assert_eq!(
+            c.healthcheck,
+            "/bin/sh -c curl -f http://localhost/ || exit 1"
+        );
+        assert_eq!(
+            info.healthcheck.as_deref(),
+            Some(
+                &[
+                    "/bin/sh".to_owned(),
+                    "-c".to_owned(),
+                    "curl -f http://localhost/ || exit 1".to_owned()
+                ][..]
+            )
+        );
         assert_eq!(
             info.upper_dir,
             Some(PathBuf::from("/var/lib/docker/overlay2/x/diff"))
         );
         assert_eq!(parse_inspect(&serde_json::json!({"Id": "nothex"})), None);
         assert_eq!(parse_inspect(&serde_json::json!([])), None);
+    }
+
+    #[test]
+    fn healthcheck_command_lines() {
+        let v = |a: &[&str]| a.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            healthcheck_argv(&v(&["CMD", "/healthcheck", "--quick"]), &[]),
+            Some(v(&["/healthcheck", "--quick"]))
+        );
+        assert_eq!(
+            healthcheck_argv(
+                &v(&["CMD-SHELL", "pg_isready"]),
+                &v(&["/bin/bash", "-o", "pipefail", "-c"])
+            ),
+            Some(v(&["/bin/bash", "-o", "pipefail", "-c", "pg_isready"]))
+        );
+        assert_eq!(healthcheck_argv(&v(&["NONE"]), &[]), Some(v(&["NONE"])));
+        assert_eq!(healthcheck_argv(&v(&["CMD"]), &[]), None);
+        assert_eq!(healthcheck_argv(&v(&["BOGUS", "x"]), &[]), None);
+        assert_eq!(healthcheck_argv(&[], &[]), None);
     }
 
     #[test]

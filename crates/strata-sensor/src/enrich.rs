@@ -181,6 +181,13 @@ impl NamespaceMap {
     }
 }
 
+/// The container a process ran in, as the kernel's ids tell it.
+#[derive(Debug, Default)]
+struct ProcPlacement {
+    container_id: Option<String>,
+    runtime: &'static str,
+}
+
 /// The cached context of one process (see [`Enricher::event_cached`]).
 #[derive(Debug, Default)]
 struct Template {
@@ -196,6 +203,12 @@ struct Template {
 struct Accounts {
     users: HashMap<u32, (String, String, String)>,
     groups: HashMap<u32, String>,
+}
+
+/// Fuzz entry: a container's own `/etc/passwd` and `/etc/group`.
+#[doc(hidden)]
+pub fn fuzz_accounts(passwd: &str, group: &str) {
+    let _ = parse_accounts(passwd, group);
 }
 
 fn parse_accounts(passwd: &str, group: &str) -> Accounts {
@@ -268,6 +281,32 @@ impl Enricher {
     pub fn with_cgroup_root(mut self, root: impl Into<PathBuf>) -> Enricher {
         self.cgroups = Some(CgroupMap::new(root));
         self
+    }
+
+    /// Where the kernel's ids alone place an event, for a process the table does not know
+    /// (it exited before `/proc` could be read): the mount namespace decides, then a cgroup
+    /// that names a container. `None` when neither is known.
+    fn placement_from_kernel(&mut self, cgroup_id: u64, mntns: u32) -> Option<ProcPlacement> {
+        if let Some(found) = self
+            .namespaces
+            .lookup(mntns, &self.containers, self.procs.procfs())
+        {
+            return Some(match found {
+                Some(id) => ProcPlacement {
+                    container_id: Some(id),
+                    runtime: "docker",
+                },
+                None => ProcPlacement {
+                    container_id: None,
+                    runtime: "",
+                },
+            });
+        }
+        let c = self.cgroups.as_mut()?.lookup(cgroup_id)??;
+        Some(ProcPlacement {
+            container_id: Some(c.id),
+            runtime: c.runtime,
+        })
     }
 
     /// Applies the kernel's cgroup id to the process's container.
@@ -406,6 +445,7 @@ impl Enricher {
         self.apply_cgroup(pid, cgroup_id);
         self.apply_namespace(pid, mntns);
         self.apply_set_id_bits(pid);
+        self.mark_healthcheck(pid, argv);
         let args = vec![
             ("res", "0".to_owned()),
             (
@@ -432,6 +472,33 @@ impl Enricher {
             fd: FdRef::None,
         };
         self.event(&rec)
+    }
+
+    /// Marks a process as its container's health check: the runtime (a parent outside
+    /// the container) started it with exactly the check's command line. Its children
+    /// inherit the mark through the fork.
+    fn mark_healthcheck(&mut self, pid: u32, argv: &[String]) {
+        let Some(p) = self.procs.peek(pid) else {
+            return;
+        };
+        let Some(id) = p.container_id.clone().filter(|_| !p.healthcheck) else {
+            return;
+        };
+        let parent_outside = self
+            .procs
+            .peek(p.ppid)
+            .is_none_or(|pp| pp.container_id.as_deref() != Some(id.as_str()));
+        if !parent_outside {
+            return;
+        }
+        let Lookup::Known(c) = self.containers.get(&id) else {
+            return;
+        };
+        if c.healthcheck.as_deref().is_some_and(|h| h == argv)
+            && let Some(p) = self.procs.get_mut(pid)
+        {
+            p.healthcheck = true;
+        }
     }
 
     /// After a successful setuid/setgid/capset family call: the process's ids and
@@ -562,14 +629,25 @@ impl Enricher {
         let pid = rec.pid;
         self.apply_cgroup(pid, rec.cgroup_id);
         self.apply_namespace(pid, rec.mntns);
-        let info: ProcInfo = self.procs.get(pid).cloned().unwrap_or_else(|| ProcInfo {
-            pid,
-            comm: rec.comm.clone(),
-            uid: rec.uid,
-            gid: rec.gid,
-            loginuid: -1,
-            ..ProcInfo::default()
-        });
+        let info: ProcInfo = match self.procs.get(pid).cloned() {
+            Some(info) => info,
+            None => {
+                // Gone before it could be read: the kernel's ids still say where it ran.
+                let placed = self
+                    .placement_from_kernel(rec.cgroup_id, rec.mntns)
+                    .unwrap_or_default();
+                ProcInfo {
+                    pid,
+                    comm: rec.comm.clone(),
+                    uid: rec.uid,
+                    gid: rec.gid,
+                    loginuid: -1,
+                    container_id: placed.container_id,
+                    runtime: placed.runtime,
+                    ..ProcInfo::default()
+                }
+            }
+        };
         let container = match &info.container_id {
             Some(id) => match self.containers.get(id) {
                 Lookup::Known(c) => Some(c),
@@ -600,7 +678,9 @@ impl Enricher {
         } else {
             rec.comm.clone()
         };
-        let k8s = container.as_deref().and_then(|c| self.k8s_of(c));
+        let k8s = container
+            .as_deref()
+            .and_then(|c| crate::docker::pod_of(c, &self.containers));
         Event {
             num,
             ts: rec.ts,
@@ -637,6 +717,7 @@ impl Enricher {
                 is_vpgid_leader: info.pgrp == pid,
                 is_exe_upper_layer: upper,
                 is_exe_from_memfd: info.exe_from_memfd,
+                is_container_healthcheck: info.healthcheck,
                 exe_ino_ctime: 0,
                 exe_ino_mtime: 0,
                 cap_permitted: caps_to_string(info.caps[1]),
@@ -668,7 +749,7 @@ impl Enricher {
             },
             fd,
             container: match (&info.container_id, container) {
-                (_, Some(c)) => Some(with_vpid(&c.container, info.vpid)),
+                (_, Some(c)) => Some(c.container.clone()),
                 (Some(id), None) => Some(Container {
                     id: id.chars().take(12).collect(),
                     full_id: id.clone(),
@@ -680,19 +761,6 @@ impl Enricher {
             k8s,
             audit: None,
         }
-    }
-
-    /// The pod of a container, with the pod's labels from its sandbox container when the
-    /// cache knows it (a miss queues a lookup; the labels come with later events).
-    fn k8s_of(&self, c: &ContainerInfo) -> Option<strata_rules::event::K8s> {
-        let mut k8s = c.k8s.clone()?;
-        if let Some(sandbox) = &c.k8s_sandbox_id
-            && let Lookup::Known(s) = self.containers.get(sandbox)
-            && let Some(pod) = &s.k8s
-        {
-            k8s.pod_labels.clone_from(&pod.pod_labels);
-        }
-        Some(k8s)
     }
 
     /// Decides once per exec whether the executable is in the container's upper layer.
@@ -834,14 +902,6 @@ impl Enricher {
         }
         per.insert(f.num, f);
     }
-}
-
-fn with_vpid(c: &Container, vpid: u32) -> Container {
-    let mut c = c.clone();
-    // Falco's container.healthcheck is unrelated; strata marks nothing here.
-    c.healthcheck = false;
-    let _ = vpid;
-    c
 }
 
 /// Joins a relative path to the directory it is relative to and removes `.` and `..`.
@@ -1026,6 +1086,57 @@ mod tests {
         );
         assert_eq!(a.users.get(&33).map(|u| u.0.as_str()), Some("www-data"));
         assert_eq!(a.groups.get(&42).map(String::as_str), Some("shadow"));
+    }
+
+    #[test]
+    fn processes_gone_before_their_events_keep_their_container() {
+        use std::os::unix::fs::MetadataExt;
+        let cgroups = tempfile::tempdir().unwrap();
+        let id = "c".repeat(64);
+        let scope = cgroups
+            .path()
+            .join("system.slice")
+            .join(format!("docker-{id}.scope"));
+        std::fs::create_dir_all(&scope).unwrap();
+        let user = cgroups.path().join("user.slice");
+        std::fs::create_dir_all(&user).unwrap();
+        let ino = |p: &std::path::Path| std::fs::metadata(p).unwrap().ino();
+        // No /proc at all: every pid is unknown to the table.
+        let mut e = Enricher::new(
+            ProcFs::new("/nonexistent-proc"),
+            ContainerCache::offline(),
+            "node-1".into(),
+        )
+        .with_cgroup_root(cgroups.path());
+        let rec = |pid: u32, cgroup_id: u64| Record {
+            ts: 1,
+            evt_type: "openat",
+            pid,
+            tid: pid,
+            uid: 0,
+            gid: 0,
+            comm: "cat".into(),
+            cgroup_id,
+            mntns: 0,
+            res: 3,
+            args: vec![],
+            fd: FdRef::Open {
+                path: "/etc/shadow".into(),
+                dirfd: AT_FDCWD,
+                flags: 0,
+            },
+        };
+        for _ in 0..2 {
+            let ev = e.event_cached(&rec(4242, ino(&scope)));
+            let c = ev.container.as_ref().expect("placed in its container");
+            assert_eq!(
+                (c.full_id.as_str(), c.runtime.as_str()),
+                (id.as_str(), "docker")
+            );
+            assert_eq!(ev.proc.name, "cat");
+        }
+        assert_eq!(e.event(&rec(4243, ino(&user))).container, None);
+        assert_eq!(e.event(&rec(4244, 0)).container, None);
     }
 
     #[test]

@@ -28,7 +28,25 @@ pub fn fuzz_fanotify(data: &[u8]) {
 /// Fuzz target: a buffer read from a sock_diag socket (kernel data, parsed defensively).
 pub fn fuzz_sock_diag(data: &[u8]) {
     let mut out = Vec::new();
-    let _ = sock_diag::parse_dump(data, 1, sock_diag::Proto::Tcp, &mut out);
+    let Some((first, rest)) = data.split_first() else {
+        return;
+    };
+    // Both the TCP and the UDP readings of a dump (they differ in what a state means).
+    let proto = if first & 1 == 0 {
+        sock_diag::Proto::Tcp
+    } else {
+        sock_diag::Proto::Udp
+    };
+    let _ = sock_diag::parse_dump(rest, 1, proto, &mut out);
+}
+
+/// Fuzz target: what a container controls and the sensor reads: its `/etc/passwd` and
+/// `/etc/group` (split at the first NUL), and `--scope` values.
+pub fn fuzz_container_files(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let (passwd, group) = text.split_once('\0').unwrap_or((&text, ""));
+    enrich::fuzz_accounts(passwd, group);
+    let _ = scope::Scope::parse(&text.split('\n').collect::<Vec<_>>());
 }
 
 /// Fuzz target: Docker Engine answers (an event line, a container inspection).
@@ -73,6 +91,7 @@ mod fuzz_smoke {
                 crate::fuzz_proc_connector(&seed[..cut]);
                 crate::fuzz_fanotify(&seed[..cut]);
                 crate::fuzz_sock_diag(&seed[..cut]);
+                crate::fuzz_container_files(&seed[..cut]);
             }
         }
         for _ in 0..3000 {
@@ -82,6 +101,7 @@ mod fuzz_smoke {
             crate::fuzz_proc_connector(&v);
             crate::fuzz_fanotify(&v);
             crate::fuzz_sock_diag(&v);
+            crate::fuzz_container_files(&v);
         }
     }
 }

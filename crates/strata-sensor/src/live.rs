@@ -413,14 +413,24 @@ pub fn convert(en: &mut Enricher, raw: RawEvent) -> Option<&Event> {
 
 /// A Docker Engine event as a runtime event (`evt.type = container`).
 pub fn docker_event(ev: &DockerEvent, cache: &ContainerCache, hostname: &str, num: u64) -> Event {
-    let container = match cache.get(&ev.container_id) {
-        Lookup::Known(c) => c.container.clone(),
-        Lookup::Unknown => Container {
-            id: ev.container_id.chars().take(12).collect(),
-            full_id: ev.container_id.clone(),
-            runtime: "docker".to_owned(),
-            ..Container::default()
-        },
+    let (container, k8s, healthcheck) = match cache.get(&ev.container_id) {
+        // The daemon runs health checks as exec sessions too, announced with the check's
+        // command line.
+        Lookup::Known(c) => (
+            c.container.clone(),
+            crate::docker::pod_of(&c, cache),
+            !ev.command.is_empty() && ev.command == c.container.healthcheck,
+        ),
+        Lookup::Unknown => (
+            Container {
+                id: ev.container_id.chars().take(12).collect(),
+                full_id: ev.container_id.clone(),
+                runtime: "docker".to_owned(),
+                ..Container::default()
+            },
+            None,
+            false,
+        ),
     };
     Event {
         num,
@@ -437,7 +447,12 @@ pub fn docker_event(ev: &DockerEvent, cache: &ContainerCache, hostname: &str, nu
             },
         ],
         hostname: Some(hostname.to_owned()),
+        proc: strata_rules::event::Process {
+            is_container_healthcheck: healthcheck,
+            ..Default::default()
+        },
         container: Some(container),
+        k8s,
         ..Event::default()
     }
 }

@@ -254,7 +254,7 @@ fn warn_malformed(monitor: &Monitor, path: &Path, msg: &str) {
 /// Renders the monitor's counters in Prometheus text format.
 pub fn render_metrics(out: &mut String, stats: &MonitorStats, source: &str) {
     use strata_sinks::metrics::{write_header, write_sample};
-    let counters: [(&str, &str, &AtomicU64); 9] = [
+    let counters: [(&str, &str, &AtomicU64); 8] = [
         (
             "strata_events_total",
             "Events read from the source.",
@@ -295,12 +295,9 @@ pub fn render_metrics(out: &mut String, stats: &MonitorStats, source: &str) {
             "Docker Engine events received.",
             &stats.docker_events,
         ),
-        (
-            "strata_alerts_rate_limited_total",
-            "Alerts held back by the rate limiter.",
-            &stats.rate_limited,
-        ),
     ];
+    // Alerts held back by the rate limiter are counted per rule by the dispatcher's
+    // metrics (`strata_alerts_rate_limited_total{rule=...}`): a family has one name.
     for (name, help, v) in counters {
         write_header(out, name, help, "counter");
         write_sample(out, name, &[("source", source)], v.load(Ordering::Relaxed));
@@ -310,4 +307,59 @@ pub fn render_metrics(out: &mut String, stats: &MonitorStats, source: &str) {
 /// A stop flag that `--duration` or a signal sets.
 pub fn deadline_passed(start: Instant, duration: Option<Duration>) -> bool {
     duration.is_some_and(|d| start.elapsed() >= d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The exposition as a Prometheus server reads it: every family declared once by a
+    /// `# TYPE` line, each sample after its family's declaration and beside its siblings.
+    fn check_exposition(text: &str) -> Result<usize, String> {
+        let mut declared = std::collections::HashSet::new();
+        let mut current = String::new();
+        let mut samples = 0;
+        for (n, line) in text.lines().enumerate() {
+            let at = n + 1;
+            if let Some(rest) = line.strip_prefix("# TYPE ") {
+                let name = rest.split(' ').next().unwrap_or_default().to_owned();
+                if !declared.insert(name.clone()) {
+                    return Err(format!("line {at}: family {name} declared twice"));
+                }
+                current = name;
+            } else if line.starts_with("# HELP ") || line.is_empty() {
+            } else {
+                let name = line.split(['{', ' ']).next().unwrap_or_default();
+                if name != current {
+                    return Err(format!("line {at}: sample {name} outside its family"));
+                }
+                let value = line.rsplit(' ').next().unwrap_or_default();
+                value
+                    .parse::<f64>()
+                    .map_err(|e| format!("line {at}: value {value:?}: {e}"))?;
+                samples += 1;
+            }
+        }
+        Ok(samples)
+    }
+
+    #[test]
+    fn metrics_declare_each_family_once() {
+        let metrics = strata_sinks::Metrics::new();
+        metrics.rate_limited.inc("Noisy rule");
+        metrics.alerts.inc("Noisy rule");
+        let stats = MonitorStats::default();
+        stats.rate_limited.fetch_add(1, Ordering::Relaxed);
+        let mut out = metrics.render_string();
+        render_metrics(&mut out, &stats, "proc");
+        let samples = check_exposition(&out).unwrap_or_else(|e| panic!("{e}\n{out}"));
+        assert!(samples >= 10, "{out}");
+        assert!(
+            out.contains("strata_alerts_rate_limited_total{rule=\"Noisy rule\"} 1"),
+            "{out}"
+        );
+        // The checker itself rejects a second declaration.
+        let twice = "# TYPE a counter\na 1\n# TYPE a counter\na{x=\"y\"} 1\n";
+        assert!(check_exposition(twice).is_err());
+    }
 }

@@ -58,6 +58,8 @@ pub struct ProcInfo {
     pub exe_upper_layer: Option<bool>,
     /// The executable is a memfd.
     pub exe_from_memfd: bool,
+    /// The process runs its container's health check (inherited by its children).
+    pub healthcheck: bool,
     /// The process has exited.
     pub exited: bool,
 }

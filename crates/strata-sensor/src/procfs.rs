@@ -275,9 +275,23 @@ impl ProcFs {
     }
 }
 
-/// Reads at most 64 KiB of a file.
+/// Reads at most 64 KiB of a regular file. Anything else is refused before it is opened
+/// where possible, and after it is opened in any case: a container controls its own
+/// `/etc/passwd`, and a FIFO or a device there must not stall or poke the sensor
+/// (non-blocking open, so a FIFO swapped in between the checks cannot block either).
 pub fn read_small(path: &Path) -> Option<Vec<u8>> {
-    let f = std::fs::File::open(path).ok()?;
+    use std::os::unix::fs::OpenOptionsExt;
+    if !std::fs::metadata(path).ok()?.is_file() {
+        return None;
+    }
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .ok()?;
+    if !f.metadata().ok()?.is_file() {
+        return None;
+    }
     let mut out = Vec::new();
     f.take(MAX_PROC_FILE).read_to_end(&mut out).ok()?;
     Some(out)
@@ -286,6 +300,23 @@ pub fn read_small(path: &Path) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_regular_files_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("passwd");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.is_ok_and(|s| s.success()), "mkfifo");
+        // Returns at once instead of waiting for a writer.
+        assert_eq!(read_small(&fifo), None);
+        assert_eq!(read_small(Path::new("/dev/zero")), None);
+        assert_eq!(read_small(dir.path()), None);
+        let file = dir.path().join("group");
+        std::fs::write(&file, "root:x:0:\n").unwrap();
+        assert_eq!(read_small(&file).as_deref(), Some(&b"root:x:0:\n"[..]));
+        // /proc files are regular files of size 0, and still read.
+        assert!(read_small(Path::new("/proc/self/stat")).is_some_and(|s| !s.is_empty()));
+    }
 
     #[test]
     fn stat_lines() {

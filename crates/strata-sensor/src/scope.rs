@@ -84,14 +84,22 @@ impl Scope {
             return true;
         }
         let c = ev.container.as_ref();
+        // A container whose metadata is still being looked up (its first moments, or a
+        // daemon that does not answer) carries only its id: it is watched rather than
+        // let through unseen, whatever the selectors say about labels and images.
+        let pending = c.is_some_and(|c| c.name.is_empty() && c.image.is_empty());
+        let pod_labels = ev.k8s.as_ref().map_or(&[][..], |k| &k.pod_labels[..]);
         self.selectors.iter().any(|s| match (s, c) {
             (Selector::Host, None) => true,
             (Selector::Host, Some(_)) | (_, None) => false,
+            (_, Some(_)) if pending => true,
             (Selector::AnyContainer, Some(_)) => true,
             (Selector::Privileged, Some(c)) => c.privileged,
+            // The container's labels, then its Kubernetes pod's.
             (Selector::Label(k, v), Some(c)) => c
                 .labels
                 .iter()
+                .chain(pod_labels)
                 .any(|l| &l.key == k && v.as_ref().is_none_or(|v| &l.value == v)),
             (Selector::Image(g), Some(c)) => glob(g, &c.image),
             (Selector::Name(g), Some(c)) => glob(g, &c.name),
@@ -157,17 +165,42 @@ mod tests {
             name: "db".into(),
             ..Container::default()
         };
-        let cases: &[(&[&str], [bool; 3])] = &[
-            (&[], [true, true, true]),
-            (&["host"], [true, false, false]),
-            (&["container"], [false, true, true]),
-            (&["privileged"], [false, false, true]),
-            (&["label:tier"], [false, true, false]),
-            (&["label:tier=edge"], [false, true, false]),
-            (&["label:tier=core"], [false, false, false]),
-            (&["image:registry.local/team/*"], [false, true, false]),
-            (&["name:web-?"], [false, true, false]),
-            (&["name:db", "label:tier=edge"], [false, true, true]),
+        // Only its id: the daemon has not answered yet.
+        let pending = Container {
+            id: "0123456789ab".into(),
+            ..Container::default()
+        };
+        // A pod's container: the pod's labels come with the event's k8s part.
+        let mut in_pod = ev(Some(Container {
+            name: "k8s_api_checkout".into(),
+            image: "checkout:1".into(),
+            ..Container::default()
+        }));
+        in_pod.k8s = Some(strata_rules::event::K8s {
+            pod_labels: vec![Label {
+                key: "tier".into(),
+                value: "payments".into(),
+            }],
+            ..Default::default()
+        });
+        let cases: &[(&[&str], [bool; 5])] = &[
+            (&[], [true, true, true, true, true]),
+            (&["host"], [true, false, false, false, false]),
+            (&["container"], [false, true, true, true, true]),
+            (&["privileged"], [false, false, true, true, false]),
+            (&["label:tier"], [false, true, false, true, true]),
+            (&["label:tier=edge"], [false, true, false, true, false]),
+            (&["label:tier=payments"], [false, false, false, true, true]),
+            (&["label:tier=core"], [false, false, false, true, false]),
+            (
+                &["image:registry.local/team/*"],
+                [false, true, false, true, false],
+            ),
+            (&["name:web-?"], [false, true, false, true, false]),
+            (
+                &["name:db", "label:tier=edge"],
+                [false, true, true, true, false],
+            ),
         ];
         for (specs, want) in cases {
             let s = Scope::parse(specs).unwrap();
@@ -175,6 +208,8 @@ mod tests {
                 s.admits(&ev(None)),
                 s.admits(&ev(Some(web.clone()))),
                 s.admits(&ev(Some(priv_c.clone()))),
+                s.admits(&ev(Some(pending.clone()))),
+                s.admits(&in_pod),
             ];
             assert_eq!(&got, want, "{specs:?}");
         }

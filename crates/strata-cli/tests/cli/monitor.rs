@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -218,20 +218,28 @@ fn live_attacks_in_containers_raise_alerts_and_a_web_server_does_not() {
     img.ensure_loaded().unwrap();
     let tag = std::process::id();
 
-    // The benign workload: a web server (perl, the container's entrypoint), started before
-    // the sensor so that its start-up is not what is judged.
+    // The benign workload: a web server (perl, the container's entrypoint) that reads a
+    // file for every request, with a Docker health check every two seconds (the daemon
+    // runs it as an exec session with a shell), started before the sensor so that its
+    // start-up is not what is judged.
     let port = {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
     let server_src = format!(
         "use IO::Socket::INET; my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1:{port}', Listen => 16, ReuseAddr => 1) or die $!; \
-         while (my $c = $s->accept) {{ my $r = <$c>; print $c \"HTTP/1.0 200 OK\\r\\nContent-Length: 5\\r\\n\\r\\nhello\"; close $c; }}"
+         while (my $c = $s->accept) {{ my $r = <$c>; open(my $f, '<', '/etc/debian_version') or die $!; my @page = <$f>; close $f; \
+         print $c \"HTTP/1.0 200 OK\\r\\nContent-Length: 5\\r\\n\\r\\nhello\"; close $c; }}"
     );
     let web = run_container(
         &format!("strata-mon-web-{tag}"),
         &img.reference,
-        &[],
+        &[
+            "--health-cmd",
+            "cat /etc/hostname >/dev/null",
+            "--health-interval",
+            "2s",
+        ],
         &["perl", "-e", &server_src],
     );
     let web_up = Instant::now();
@@ -243,7 +251,17 @@ fn live_attacks_in_containers_raise_alerts_and_a_web_server_does_not() {
         std::thread::sleep(Duration::from_millis(100));
     }
 
-    let sensor = Sensor::start("ebpf", &[]);
+    // A rule of the test's own that shows the sensor saw the web server at work, in its
+    // container, with the container's name and image: without it, "no alert from the web
+    // server" would also pass if its events were lost or put in the wrong place.
+    let rules_dir = tempfile::tempdir().unwrap();
+    let probe_rule = rules_dir.path().join("probe.yaml");
+    std::fs::write(
+        &probe_rule,
+        "- rule: Test probe web server page read\n  desc: test\n  condition: evt.type in (open, openat, openat2) and fd.name=/etc/debian_version and proc.name=perl and container.id != host\n  output: page read (container_id=%container.id name=%container.name image=%container.image.repository)\n  priority: DEBUG\n",
+    )
+    .unwrap();
+    let sensor = Sensor::start("ebpf", &["--rules", probe_rule.to_str().unwrap()]);
     // Without a seccomp filter: Docker's default profile refuses unshare and mount before
     // any tracepoint sees them (for every tracepoint-based sensor), and the test wants the
     // attempts themselves.
@@ -253,17 +271,17 @@ fn live_attacks_in_containers_raise_alerts_and_a_web_server_does_not() {
         &["--security-opt", "seccomp=unconfined"],
         &["sleep", "600"],
     );
-    // Container metadata comes from the Docker event stream; give it a moment.
-    std::thread::sleep(Duration::from_secs(2));
+    // Container metadata comes from the Docker event stream: every event of a container
+    // older than a second carries it (asserted on every alert below).
+    std::thread::sleep(Duration::from_secs(1));
 
     // A minute of requests to the web server, in the background.
-    let stop_load = Arc::new(AtomicBool::new(false));
     let served = Arc::new(AtomicU64::new(0));
     let load = {
-        let (stop_load, served) = (stop_load.clone(), served.clone());
+        let served = served.clone();
         std::thread::spawn(move || {
             let start = Instant::now();
-            while start.elapsed() < Duration::from_secs(60) && !stop_load.load(Ordering::Relaxed) {
+            while start.elapsed() < Duration::from_secs(60) {
                 if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
                     let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
                     let _ = s.write_all(b"GET / HTTP/1.0\r\n\r\n");
@@ -373,7 +391,6 @@ fn live_attacks_in_containers_raise_alerts_and_a_web_server_does_not() {
     );
 
     load.join().unwrap();
-    stop_load.store(true, Ordering::Relaxed);
     std::thread::sleep(Duration::from_secs(1));
     let (alerts, stderr) = sensor.stop();
     let short = |c: &Container| c.id.chars().take(12).collect::<String>();
@@ -400,6 +417,11 @@ fn live_attacks_in_containers_raise_alerts_and_a_web_server_does_not() {
                 "strata-test/minbase",
                 "{rule}: {a}"
             );
+            assert_eq!(
+                field(a, "container.name"),
+                target.name.as_str(),
+                "{rule}: {a}"
+            );
         }
     };
     let cmd_has = |needle: &'static str| {
@@ -414,7 +436,11 @@ fn live_attacks_in_containers_raise_alerts_and_a_web_server_does_not() {
         &cmd_has("id >/dev/null"),
         "docker exec sh -c",
     );
-    expect("Docker exec into container", &|_| true, "docker exec");
+    expect(
+        "Docker exec into container",
+        &|a| field(a, "evt.arg.command") == "touch /etc/strata-planted",
+        "docker exec touch",
+    );
     expect(
         "Write below system directory in container",
         &|a| field(a, "fd.name") == "/etc/strata-planted",
@@ -475,14 +501,36 @@ fn live_attacks_in_containers_raise_alerts_and_a_web_server_does_not() {
         dump()
     );
 
-    // The benign workload raised nothing, and was really serving.
-    let benign: Vec<&Value> = alerts
+    // The benign workload, health checks included, raised nothing but the test's probe
+    // rule, which shows that its events were seen, in its container, with its name and
+    // image; and it was really serving.
+    let (probe, benign): (Vec<&Value>, Vec<&Value>) = alerts
         .iter()
         .filter(|a| field(a, "container.id") == wid.as_str())
-        .collect();
+        .partition(|a| a["rule"] == "Test probe web server page read");
     assert!(
         benign.is_empty(),
         "the web server raised alerts: {benign:#?}"
+    );
+    // Identical opens of one thread fold into one record a second (--fold-window 1s).
+    assert!(
+        probe.len() >= 20,
+        "the sensor saw the web server read its page only {} times",
+        probe.len()
+    );
+    for a in &probe {
+        assert_eq!(field(a, "container.name"), web.name.as_str(), "{a}");
+        assert_eq!(
+            field(a, "container.image.repository"),
+            "strata-test/minbase",
+            "{a}"
+        );
+    }
+    let health = docker(&["inspect", "--format", "{{.State.Health.Status}}", &web.id]);
+    assert_eq!(
+        String::from_utf8_lossy(&health.stdout).trim(),
+        "healthy",
+        "the web container's health check did not run"
     );
     assert!(
         served.load(Ordering::Relaxed) >= 100,
@@ -612,21 +660,51 @@ fn proc_connector_source_sees_shells_and_setuid_programs_in_containers() {
     );
     // Sockets come from sock_diag dumps of the container's network namespace, every 200 ms:
     // a connection held open for a second to a listener on the host's bridge address (an
-    // unusual port), and one to the metadata address, held open if something answers there
-    // (this VM's metadata service does, within milliseconds), else left waiting for two
-    // seconds. A connection that opens and closes between two dumps is not seen.
-    let gateway = String::from_utf8(
-        docker(&[
-            "network",
-            "inspect",
-            "bridge",
-            "--format",
-            "{{(index .IPAM.Config 0).Gateway}}",
+    // unusual port), and one to the metadata address, held open by a listener that the
+    // test puts on that address inside the container's own network namespace (no packet
+    // leaves this machine). A connection that opens and closes between two dumps is not
+    // seen.
+    let inspect = |c: &Container, format: &str| {
+        let out = docker(&["inspect", "--format", format, &c.id]);
+        assert!(out.status.success(), "docker inspect {}", c.name);
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    let gateway = inspect(&net, "{{.NetworkSettings.Gateway}}");
+    assert!(!gateway.is_empty(), "no gateway for the bridged container");
+    let net_pid = inspect(&net, "{{.State.Pid}}");
+    let added = Command::new("nsenter")
+        .args([
+            "-t",
+            &net_pid,
+            "-n",
+            "ip",
+            "addr",
+            "add",
+            "169.254.169.254/32",
+            "dev",
+            "lo",
         ])
-        .stdout,
-    )
-    .unwrap();
-    let listener = std::net::TcpListener::bind((gateway.trim(), 0)).unwrap();
+        .output()
+        .unwrap();
+    assert!(
+        added.status.success(),
+        "metadata address in the container's namespace: {}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    ok(
+        docker(&[
+            "exec",
+            "-d",
+            &net.name,
+            "perl",
+            "-MIO::Socket::INET",
+            "-e",
+            "my $s = IO::Socket::INET->new(LocalAddr => '169.254.169.254:80', Listen => 4, ReuseAddr => 1) or die $!; \
+             my $c = $s->accept; sleep 3;",
+        ]),
+        "metadata listener",
+    );
+    let listener = std::net::TcpListener::bind((gateway.as_str(), 0)).unwrap();
     let port = listener.local_addr().unwrap().port();
     let accepter = std::thread::spawn(move || {
         let held = listener.accept().map(|(c, _)| c);
@@ -640,7 +718,7 @@ fn proc_connector_source_sees_shells_and_setuid_programs_in_containers() {
             &[
                 "bash",
                 "-c",
-                &format!("exec 3<>/dev/tcp/{}/{port}; sleep 1; true", gateway.trim()),
+                &format!("exec 3<>/dev/tcp/{gateway}/{port}; sleep 1; true"),
             ],
         ),
         "connect to the host listener",
