@@ -340,6 +340,8 @@ pub struct ContainerStats {
     pub docker_events: AtomicU64,
     /// Times the event stream had to be reopened.
     pub stream_reconnects: AtomicU64,
+    /// Events not handed to the event path because its queue was full.
+    pub events_dropped: AtomicU64,
 }
 
 /// The container cache shared by the event path and the background threads.
@@ -645,15 +647,24 @@ fn read_events(
         }
         match ev.action.as_str() {
             "create" | "start" | "rename" | "update" | "exec_create" | "exec_start" => {
-                if let Ok(Some(info)) = inspect(endpoint, &ev.container_id) {
-                    cache.insert(info);
+                match inspect(endpoint, &ev.container_id) {
+                    Ok(Some(info)) => {
+                        cache.stats.lookups.fetch_add(1, Ordering::Relaxed);
+                        cache.insert(info);
+                    }
+                    Ok(None) => {}
+                    Err(_) => {
+                        cache.stats.lookup_failures.fetch_add(1, Ordering::Relaxed);
+                    }
                 }
             }
             "destroy" => cache.remove(&ev.container_id),
             _ => {}
         }
-        if let Some(tx) = out {
-            let _ = tx.try_send(ev);
+        if let Some(tx) = out
+            && tx.try_send(ev).is_err()
+        {
+            cache.stats.events_dropped.fetch_add(1, Ordering::Relaxed);
         }
     }
 }

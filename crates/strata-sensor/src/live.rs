@@ -555,12 +555,19 @@ impl ProcSources {
     }
 
     fn drops(&self) -> u64 {
-        self.conn.overruns
-            + self
-                .files
-                .as_ref()
-                .map_or(0, |w| w.overflows + w.reopen_errors)
-            + self.sockets.as_ref().map_or(0, |s| s.overflows)
+        self.lost_by_part().iter().map(|(_, n)| n).sum()
+    }
+
+    fn lost_by_part(&self) -> Vec<(&'static str, u64)> {
+        let mut parts = vec![("proc_connector", self.conn.overruns)];
+        if let Some(w) = &self.files {
+            parts.push(("fanotify_overflow", w.overflows));
+            parts.push(("fanotify_reopen", w.reopen_errors));
+        }
+        if let Some(s) = &self.sockets {
+            parts.push(("sock_diag", s.overflows));
+        }
+        parts
     }
 }
 
@@ -576,6 +583,13 @@ impl Backend {
         match self {
             Backend::Ebpf(p) => p.drops().unwrap_or(0),
             Backend::Proc(p) => p.drops(),
+        }
+    }
+
+    fn lost_by_part(&self) -> Vec<(&'static str, u64)> {
+        match self {
+            Backend::Ebpf(p) => vec![("ebpf_ring", p.drops().unwrap_or(0))],
+            Backend::Proc(p) => p.lost_by_part(),
         }
     }
 
@@ -765,19 +779,38 @@ pub fn run_live(
         if now.duration_since(last_tick) >= Duration::from_millis(500) {
             last_tick = now;
             monitor.tick(now, dispatcher);
-            publish_source_counters(monitor, &backend, &en);
+            publish_source_counters(monitor, &backend, &en, &cache);
         }
     }
-    publish_source_counters(monitor, &backend, &en);
+    publish_source_counters(monitor, &backend, &en, &cache);
     monitor.finish(dispatcher);
     Ok(())
 }
 
 /// Copies the source's own counters (kernel drops and folds, undecodable records,
 /// container misses) into the monitor's statistics.
-fn publish_source_counters(monitor: &Monitor, backend: &Backend, en: &Enricher) {
+fn publish_source_counters(
+    monitor: &Monitor,
+    backend: &Backend,
+    en: &Enricher,
+    cache: &ContainerCache,
+) {
     let stats = &monitor.stats;
     stats.kernel_drops.store(backend.drops(), Ordering::Relaxed);
+    *stats
+        .lost_by_part
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = backend.lost_by_part();
+    let c = &cache.stats;
+    for (to, from) in [
+        (&stats.docker_lookups, &c.lookups),
+        (&stats.docker_lookup_failures, &c.lookup_failures),
+        (&stats.docker_lookup_queue_full, &c.lookup_queue_full),
+        (&stats.docker_stream_reconnects, &c.stream_reconnects),
+        (&stats.docker_events_dropped, &c.events_dropped),
+    ] {
+        to.store(from.load(Ordering::Relaxed), Ordering::Relaxed);
+    }
     stats
         .kernel_folded
         .store(backend.folded(), Ordering::Relaxed);

@@ -55,6 +55,16 @@ pub struct MonitorStats {
     pub container_misses: AtomicU64,
     /// Docker events received.
     pub docker_events: AtomicU64,
+    /// Losses by the part of the source that lost them (`ebpf_ring`, `proc_connector`,
+    /// `fanotify_overflow`, `fanotify_reopen`, `sock_diag`); their sum is `kernel_drops`.
+    pub lost_by_part: std::sync::Mutex<Vec<(&'static str, u64)>>,
+    /// The container context: inspections that succeeded, failed or timed out, were not
+    /// queued (queue full); reopened event streams; Docker events dropped (queue full).
+    pub docker_lookups: AtomicU64,
+    pub docker_lookup_failures: AtomicU64,
+    pub docker_lookup_queue_full: AtomicU64,
+    pub docker_stream_reconnects: AtomicU64,
+    pub docker_events_dropped: AtomicU64,
 }
 
 /// Rules, scope and alert shaping.
@@ -302,6 +312,54 @@ pub fn render_metrics(out: &mut String, stats: &MonitorStats, source: &str) {
         write_header(out, name, help, "counter");
         write_sample(out, name, &[("source", source)], v.load(Ordering::Relaxed));
     }
+    let parts = stats
+        .lost_by_part
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    if !parts.is_empty() {
+        let name = "strata_source_lost_total";
+        write_header(
+            out,
+            name,
+            "Events lost, by the part of the source that lost them.",
+            "counter",
+        );
+        for (part, n) in parts {
+            write_sample(out, name, &[("source", source), ("part", part)], n);
+        }
+    }
+    let docker: [(&str, &str, &AtomicU64); 5] = [
+        (
+            "strata_docker_lookups_total",
+            "Container inspections answered by the Docker Engine.",
+            &stats.docker_lookups,
+        ),
+        (
+            "strata_docker_lookup_failures_total",
+            "Container inspections that failed or timed out.",
+            &stats.docker_lookup_failures,
+        ),
+        (
+            "strata_docker_lookup_queue_full_total",
+            "Container inspections not queued because the queue was full.",
+            &stats.docker_lookup_queue_full,
+        ),
+        (
+            "strata_docker_stream_reconnects_total",
+            "Times the Docker event stream was reopened.",
+            &stats.docker_stream_reconnects,
+        ),
+        (
+            "strata_docker_events_dropped_total",
+            "Docker events dropped because the event path's queue was full.",
+            &stats.docker_events_dropped,
+        ),
+    ];
+    for (name, help, v) in docker {
+        write_header(out, name, help, "counter");
+        write_sample(out, name, &[], v.load(Ordering::Relaxed));
+    }
 }
 
 /// A stop flag that `--duration` or a signal sets.
@@ -350,14 +408,19 @@ mod tests {
         metrics.alerts.inc("Noisy rule");
         let stats = MonitorStats::default();
         stats.rate_limited.fetch_add(1, Ordering::Relaxed);
+        *stats.lost_by_part.lock().unwrap() = vec![("proc_connector", 2), ("fanotify_overflow", 1)];
+        stats.docker_lookup_failures.fetch_add(3, Ordering::Relaxed);
         let mut out = metrics.render_string();
         render_metrics(&mut out, &stats, "proc");
         let samples = check_exposition(&out).unwrap_or_else(|e| panic!("{e}\n{out}"));
         assert!(samples >= 10, "{out}");
-        assert!(
-            out.contains("strata_alerts_rate_limited_total{rule=\"Noisy rule\"} 1"),
-            "{out}"
-        );
+        for sample in [
+            "strata_alerts_rate_limited_total{rule=\"Noisy rule\"} 1",
+            "strata_source_lost_total{source=\"proc\",part=\"proc_connector\"} 2",
+            "strata_docker_lookup_failures_total 3",
+        ] {
+            assert!(out.contains(sample), "{sample}\n{out}");
+        }
         // The checker itself rejects a second declaration.
         let twice = "# TYPE a counter\na 1\n# TYPE a counter\na{x=\"y\"} 1\n";
         assert!(check_exposition(twice).is_err());

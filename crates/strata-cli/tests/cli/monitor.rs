@@ -66,6 +66,8 @@ fn exec(c: &Container, user: Option<&str>, cmd: &[&str]) -> std::process::Output
 /// The sensor, killed when dropped.
 struct Sensor {
     child: Child,
+    /// What the sensor printed on stderr before its start-up line.
+    startup: String,
     stdout: Option<std::thread::JoinHandle<String>>,
     stderr: Option<std::thread::JoinHandle<String>>,
 }
@@ -121,9 +123,32 @@ impl Sensor {
         }
         Sensor {
             child,
+            startup: seen,
             stdout: Some(stdout),
             stderr: Some(stderr),
         }
+    }
+
+    /// The Prometheus exposition of a sensor started with `--metrics 127.0.0.1:0`.
+    fn scrape_metrics(&self) -> String {
+        let addr = self
+            .startup
+            .lines()
+            .find_map(|l| l.strip_prefix("strata monitor: metrics on http://"))
+            .and_then(|l| l.strip_suffix("/metrics"))
+            .unwrap_or_else(|| panic!("no metrics address in {:?}", self.startup))
+            .to_owned();
+        let mut s = TcpStream::connect(&addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.write_all(b"GET /metrics HTTP/1.0\r\n\r\n").unwrap();
+        let mut text = String::new();
+        s.read_to_string(&mut text).unwrap();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or_default();
+        assert!(
+            head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"),
+            "{head}"
+        );
+        body.to_owned()
     }
 
     /// Stops the sensor with SIGTERM; returns its alerts and stderr.
@@ -568,7 +593,15 @@ fn proc_connector_source_sees_shells_and_setuid_programs_in_containers() {
         "- rule: Shell in a payments pod\n  desc: test\n  condition: evt.type in (execve, execveat) and proc.name in (sh, bash) and k8s.ns.name=payments\n  output: shell in pod (pod=%k8s.pod.name ns=%k8s.ns.name uid=%k8s.pod.uid app=%k8s.pod.label[app] container_id=%container.id)\n  priority: NOTICE\n",
     )
     .unwrap();
-    let sensor = Sensor::start("proc", &["--rules", k8s_rule.to_str().unwrap()]);
+    let sensor = Sensor::start(
+        "proc",
+        &[
+            "--rules",
+            k8s_rule.to_str().unwrap(),
+            "--metrics",
+            "127.0.0.1:0",
+        ],
+    );
     let target = run_container(
         &format!("strata-mon-proc-{tag}"),
         &img.reference,
@@ -736,6 +769,37 @@ fn proc_connector_source_sees_shells_and_setuid_programs_in_containers() {
         ],
     );
     std::thread::sleep(Duration::from_secs(1));
+    // The exposition of the live sensor: each family once, the losses by part of the
+    // source, the container lookups that found the test's containers.
+    let metrics = sensor.scrape_metrics();
+    let mut families = std::collections::HashSet::new();
+    for l in metrics.lines().filter_map(|l| l.strip_prefix("# TYPE ")) {
+        assert!(
+            families.insert(l.to_owned()),
+            "declared twice: {l}\n{metrics}"
+        );
+    }
+    let sample = |name: &str| -> u64 {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse().ok()))
+            .unwrap_or_else(|| panic!("no sample {name}\n{metrics}"))
+    };
+    assert!(sample("strata_docker_lookups_total") >= 3, "{metrics}");
+    assert!(
+        sample("strata_events_total{source=\"proc\"}") > 100,
+        "{metrics}"
+    );
+    for part in [
+        "proc_connector",
+        "fanotify_overflow",
+        "fanotify_reopen",
+        "sock_diag",
+    ] {
+        sample(&format!(
+            "strata_source_lost_total{{source=\"proc\",part=\"{part}\"}}"
+        ));
+    }
     let (alerts, stderr) = sensor.stop();
     assert!(
         stderr.contains("strata monitor: source proc")
