@@ -85,6 +85,8 @@ pub enum Kind {
     Symlink,
     Link,
     Dup,
+    /// A packet (`AF_PACKET`) or raw (`SOCK_RAW`) socket; other sockets are not recorded.
+    Socket,
 }
 
 /// `(wire id, kind, Falco event type)`; ids 16 and 17 (execve, execveat) are used only
@@ -134,6 +136,7 @@ const KINDS: &[(u16, Kind, &str)] = &[
     (49, Kind::Symlink, "symlink"),
     (50, Kind::Link, "link"),
     (51, Kind::Dup, "dup"),
+    (52, Kind::Socket, "socket"),
 ];
 
 impl Kind {
@@ -320,6 +323,12 @@ pub enum Args {
     MemfdCreate {
         name: String,
         flags: u64,
+    },
+    /// socket(2): the new descriptor is the return value.
+    NewSocket {
+        domain: u64,
+        ty: u64,
+        protocol: u64,
     },
     Bpf {
         cmd: u64,
@@ -541,6 +550,7 @@ fn decode_args(kind: Kind, a: &[u64; 6], blobs: &[&[u8]]) -> Result<Args, Decode
         | Kind::Dup2
         | Kind::Dup3
         | Kind::Dup
+        | Kind::Socket
         | Kind::Fchmod => 0,
         _ => 1,
     };
@@ -647,6 +657,11 @@ fn decode_args(kind: Kind, a: &[u64; 6], blobs: &[&[u8]]) -> Result<Args, Decode
         Kind::Bpf => Args::Bpf {
             cmd: a[0],
             size: a[2],
+        },
+        Kind::Socket => Args::NewSocket {
+            domain: a[0],
+            ty: a[1],
+            protocol: a[2],
         },
         Kind::Dup2 | Kind::Dup3 => Args::Dup {
             oldfd: fd(a[0]),
@@ -1322,6 +1337,14 @@ mod tests {
                     newdirfd: -100,
                     newpath: "s".into(),
                     flags: 0,
+                },
+            ),
+            (
+                rec(Kind::Socket, [17, 3, 768, 0, 0, 0], &[]),
+                Args::NewSocket {
+                    domain: 17,
+                    ty: 3,
+                    protocol: 768,
                 },
             ),
             (

@@ -321,6 +321,28 @@ fn probe_reports_real_processes() {
         })
     });
 
+    // --- packet and raw sockets (other sockets are not recorded) -----------------------------
+    let packet = run(Command::new("python3").args([
+        "-c",
+        "import socket\n\
+         socket.socket(socket.AF_INET, socket.SOCK_STREAM).close()\n\
+         socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0x0300).close()\n\
+         socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP).close()",
+    ]));
+    wait_for(&mut probe, &mut events, "packet and raw sockets", |evs| {
+        let sockets: Vec<&Args> = evs
+            .iter()
+            .filter(|e| e.pid == packet && e.kind == Kind::Socket && e.ret >= 0)
+            .map(|e| &e.args)
+            .collect();
+        // (the type carries SOCK_CLOEXEC, which Python sets)
+        let is = |a: &Args, d: u64, p: u64| {
+            matches!(a, Args::NewSocket { domain, ty, protocol }
+                if *domain == d && ty & 0xf == 3 && *protocol == p)
+        };
+        sockets.len() == 2 && is(sockets[0], 17, 0x0300) && is(sockets[1], 2, 1)
+    });
+
     // --- own events are filtered in the kernel ---------------------------------------------
     collect(&mut probe, &mut events, Duration::from_millis(200));
     let me = std::process::id();

@@ -660,6 +660,26 @@ impl Enricher {
         };
         let upper = self.exe_upper_layer(&info, container.as_deref());
         let ancestors = self.procs.ancestors(pid, MAX_ANCESTORS);
+        // The session leader's name (`proc.sname`) and the process group leader's name and
+        // executable (`proc.vpgid.name`, `proc.vpgid.exe`).
+        let leader = |procs: &mut ProcessTable, id: u32| {
+            if id == 0 || id == pid {
+                return None;
+            }
+            procs.get(id).map(|p| (p.comm.clone(), p.exepath.clone()))
+        };
+        let sname = if info.sid == pid {
+            info.comm.clone()
+        } else {
+            leader(&mut self.procs, info.sid)
+                .map(|l| l.0)
+                .unwrap_or_default()
+        };
+        let (vpgid_name, vpgid_exe) = if info.pgrp == pid {
+            (info.comm.clone(), info.exepath.clone())
+        } else {
+            leader(&mut self.procs, info.pgrp).unwrap_or_default()
+        };
         let accounts = match info.container_id.as_deref() {
             Some(id) => self.accounts(id, pid),
             None => self.accounts("host", pid),
@@ -711,15 +731,15 @@ impl Enricher {
                 tty: info.tty,
                 env: Vec::new(),
                 start_ts: info.start_ts,
-                sname: String::new(),
-                vpgid_name: String::new(),
-                vpgid_exe: String::new(),
+                sname,
+                vpgid_name,
+                vpgid_exe,
                 is_vpgid_leader: info.pgrp == pid,
                 is_exe_upper_layer: upper,
                 is_exe_from_memfd: info.exe_from_memfd,
                 is_container_healthcheck: info.healthcheck,
-                exe_ino_ctime: 0,
-                exe_ino_mtime: 0,
+                exe_ino_ctime: info.exe_ctime,
+                exe_ino_mtime: info.exe_mtime,
                 cap_permitted: caps_to_string(info.caps[1]),
                 cap_effective: caps_to_string(info.caps[2]),
                 cap_inheritable: caps_to_string(info.caps[0]),
@@ -1176,6 +1196,14 @@ mod tests {
         );
         assert_eq!(ev.user.name, "root");
         assert!(!ev.proc.ancestors.is_empty());
+        // The test binary's own file times, and its process group leader.
+        let exe = std::fs::metadata("/proc/self/exe").unwrap();
+        {
+            use std::os::unix::fs::MetadataExt;
+            assert_eq!(ev.proc.exe_ino_mtime / 1_000_000_000, exe.mtime() as u64);
+            assert_eq!(ev.proc.exe_ino_ctime / 1_000_000_000, exe.ctime() as u64);
+        }
+        assert!(!ev.proc.vpgid_name.is_empty(), "{:?}", ev.proc);
         assert_eq!(ev.hostname.as_deref(), Some("node-1"));
         // Not in a container unless this test itself runs in one.
         let in_container = std::fs::read_to_string("/proc/self/cgroup")

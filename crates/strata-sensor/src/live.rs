@@ -113,6 +113,18 @@ fn bpf_cmd(cmd: u64) -> String {
     name.to_owned()
 }
 
+/// A socket family as Falco renders `evt.arg.domain` (`AF_PACKET`, `AF_INET`, ...).
+pub fn socket_family(domain: u64) -> String {
+    match domain {
+        1 => "AF_UNIX".to_owned(),
+        2 => "AF_INET".to_owned(),
+        10 => "AF_INET6".to_owned(),
+        16 => "AF_NETLINK".to_owned(),
+        17 => "AF_PACKET".to_owned(),
+        n => n.to_string(),
+    }
+}
+
 fn id_arg(v: Option<u32>) -> String {
     v.map_or_else(|| "-1".to_owned(), |v| v.to_string())
 }
@@ -324,6 +336,17 @@ pub fn convert(en: &mut Enricher, raw: RawEvent) -> Option<&Event> {
             rec.fd = FdRef::Memfd { name };
         }
         Args::Bpf { cmd, .. } => rec.args = vec![("cmd", bpf_cmd(cmd))],
+        Args::NewSocket {
+            domain,
+            ty,
+            protocol,
+        } => {
+            rec.args = vec![
+                ("domain", socket_family(domain)),
+                ("type", ty.to_string()),
+                ("proto", protocol.to_string()),
+            ];
+        }
         Args::Dup {
             oldfd,
             newfd,
@@ -828,6 +851,9 @@ mod tests {
 
     #[test]
     fn renderings() {
+        assert_eq!(socket_family(17), "AF_PACKET");
+        assert_eq!(socket_family(10), "AF_INET6");
+        assert_eq!(socket_family(44), "44");
         assert_eq!(open_flags(0), "O_RDONLY");
         assert_eq!(open_flags(0o1101), "O_WRONLY|O_CREAT|O_TRUNC");
         assert_eq!(open_flags(0o2_000_002), "O_RDWR|O_CLOEXEC");

@@ -60,6 +60,9 @@ pub struct ProcInfo {
     pub exe_from_memfd: bool,
     /// The process runs its container's health check (inherited by its children).
     pub healthcheck: bool,
+    /// Change and modification times of the executable, ns since the epoch (0: unknown).
+    pub exe_ctime: u64,
+    pub exe_mtime: u64,
     /// The process has exited.
     pub exited: bool,
 }
@@ -195,6 +198,7 @@ impl ProcessTable {
         if info.exepath.starts_with("/memfd:") {
             info.exe_from_memfd = true;
         }
+        (info.exe_ctime, info.exe_mtime) = fs.exe_times(pid).unwrap_or_default();
     }
 
     /// A fork: the child starts as a copy of its parent.

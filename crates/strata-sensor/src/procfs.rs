@@ -237,6 +237,23 @@ impl ProcFs {
             .map(|p| p.to_string_lossy().into_owned())
     }
 
+    /// The change and modification times of the process's executable, nanoseconds since
+    /// the epoch (`/proc/PID/exe` followed to the file, a deleted one included).
+    pub fn exe_times(&self, pid: u32) -> Option<(u64, u64)> {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(self.pid_path(pid, "exe")).ok()?;
+        let ns = |secs: i64, nanos: i64| {
+            u64::try_from(secs)
+                .ok()?
+                .checked_mul(1_000_000_000)?
+                .checked_add(u64::try_from(nanos).ok()?)
+        };
+        Some((
+            ns(m.ctime(), m.ctime_nsec()).unwrap_or(0),
+            ns(m.mtime(), m.mtime_nsec()).unwrap_or(0),
+        ))
+    }
+
     /// The inode of the process's mount namespace (`/proc/PID/ns/mnt`).
     pub fn mntns(&self, pid: u32) -> Option<u32> {
         self.link(pid, "ns/mnt")

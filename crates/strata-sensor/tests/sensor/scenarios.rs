@@ -142,7 +142,7 @@ fn builtin_rules_load_without_diagnostics() {
     let res = &*BUILTIN;
     assert!(res.ok(), "{:#?}", res.diagnostics);
     assert!(res.diagnostics.is_empty(), "{:#?}", res.diagnostics);
-    assert_eq!(res.ruleset.rules().len(), 27);
+    assert_eq!(res.ruleset.rules().len(), 28);
 }
 
 #[test]
