@@ -321,6 +321,73 @@ fn probe_reports_real_processes() {
         })
     });
 
+    // --- links, renames, removals, directories, modes ------------------------------------
+    // coreutils may make either the *at call or the old one: both are traced.
+    let work = dir.join(format!("{unique}.d"));
+    std::fs::create_dir(&work).unwrap();
+    let d = work.to_str().unwrap().to_owned();
+    run(Command::new("/bin/sh").arg("-c").arg(format!(
+        "cd {d} && mkdir sub && : > file && ln -s /etc/hostname sym && ln file hard \
+         && mv hard moved && chmod 600 moved && rm moved"
+    )));
+    let path_of = |e: &RawEvent| match &e.args {
+        Args::Path { path, .. } => Some(path.clone()),
+        Args::Link { newpath, .. } => Some(newpath.clone()),
+        _ => None,
+    };
+    for (what, kinds, name) in [
+        ("mkdir", &[Kind::Mkdir, Kind::Mkdirat][..], "sub"),
+        ("symlink", &[Kind::Symlink, Kind::Symlinkat][..], "sym"),
+        ("link", &[Kind::Link, Kind::Linkat][..], "hard"),
+        ("rename", &[Kind::Rename, Kind::Renameat2][..], "moved"),
+        (
+            "chmod",
+            &[Kind::Chmod, Kind::Fchmodat, Kind::Fchmodat2][..],
+            "moved",
+        ),
+        ("unlink", &[Kind::Unlink, Kind::Unlinkat][..], "moved"),
+    ] {
+        wait_for(&mut probe, &mut events, what, |evs| {
+            evs.iter().any(|e| {
+                kinds.contains(&e.kind)
+                    && e.ret == 0
+                    && path_of(e).is_some_and(|p| p == name || p.ends_with(&format!("/{name}")))
+            })
+        });
+    }
+    assert!(
+        events.iter().any(|e| matches!(&e.args,
+            Args::Link { oldpath, newpath, .. } if oldpath == "/etc/hostname" && newpath.ends_with("sym"))),
+        "the symlink's target"
+    );
+
+    // --- setns, capset, ptrace, bpf -------------------------------------------------------
+    // Into the test's own mount namespace: a setns that changes nothing.
+    let me = std::process::id().to_string();
+    let nsenter = run(Command::new("nsenter").args(["-t", &me, "-m", "true"]));
+    wait_for(&mut probe, &mut events, "setns", |evs| {
+        !of(evs, nsenter, Kind::Setns).is_empty()
+    });
+    let setpriv = run(Command::new("setpriv").args(["--inh-caps=-all", "true"]));
+    wait_for(&mut probe, &mut events, "capset", |evs| {
+        of(evs, setpriv, Kind::Capset).iter().any(|e| e.ret == 0)
+    });
+    let py = run(Command::new("python3").args([
+        "-c",
+        "import ctypes\n\
+         libc = ctypes.CDLL(None, use_errno=True)\n\
+         libc.ptrace(0, 0, None, None)\n\
+         libc.syscall(321, 0, None, 0)",
+    ]));
+    wait_for(&mut probe, &mut events, "ptrace and bpf", |evs| {
+        of(evs, py, Kind::Ptrace)
+            .iter()
+            .any(|e| matches!(e.args, Args::Ptrace { request: 0, .. }))
+            && of(evs, py, Kind::Bpf)
+                .iter()
+                .any(|e| matches!(e.args, Args::Bpf { cmd: 0, .. }) && e.ret < 0)
+    });
+
     // --- packet and raw sockets (other sockets are not recorded) -----------------------------
     let packet = run(Command::new("python3").args([
         "-c",
@@ -366,6 +433,7 @@ fn probe_reports_real_processes() {
     assert_eq!(probe.decode_errors(), 0);
     let _ = std::fs::remove_file(&file);
     let _ = std::fs::remove_file(&own);
+    let _ = std::fs::remove_dir_all(&work);
 }
 
 /// Repeated identical opens by one thread are folded in the kernel (counted, not sent),
