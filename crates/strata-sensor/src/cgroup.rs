@@ -131,6 +131,45 @@ mod tests {
     }
 }
 
+/// Where the cgroup v2 hierarchy is mounted, from `/proc/self/mountinfo`: `/sys/fs/cgroup`
+/// on unified hosts, `/sys/fs/cgroup/unified` on hybrid (v1) ones, `None` without one.
+///
+/// Only that tree may be scanned for the kernel's cgroup ids: every v1 hierarchy (cpu,
+/// memory, pids, ...) numbers its directories' inodes on its own, so the inode of one
+/// container's `memory/docker/<id>` can equal the v2 id of another container's processes.
+pub fn v2_mount(mountinfo: &str) -> Option<std::path::PathBuf> {
+    mountinfo.lines().find_map(|line| {
+        // ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER
+        let (head, tail) = line.split_once(" - ")?;
+        if tail.split(' ').next()? != "cgroup2" {
+            return None;
+        }
+        let mountpoint = head.split(' ').nth(4)?;
+        Some(std::path::PathBuf::from(unescape_mountinfo(mountpoint)))
+    })
+}
+
+/// Mountinfo escapes space, tab, newline and backslash as `\ooo` (octal).
+fn unescape_mountinfo(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let octal = b.get(i + 1..i + 4).filter(|d| d.iter().all(|c| (b'0'..=b'7').contains(c)));
+        match (b[i], octal) {
+            (b'\\', Some(d)) => {
+                out.push((d[0] - b'0') * 64 + (d[1] - b'0') * 8 + (d[2] - b'0'));
+                i += 4;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// Cgroup v2 ids (the inode of the cgroup's directory, which the kernel reports with
 /// every event) mapped to containers. The kernel's id stays right when a process has
 /// exited before its events are read, which `/proc/PID/cgroup` cannot.
@@ -221,6 +260,37 @@ impl CgroupMap {
 #[cfg(test)]
 mod map_tests {
     use super::*;
+
+    #[test]
+    fn the_v2_hierarchy_from_mountinfo() {
+        let hybrid = "\
+25 30 0:23 / /sys rw,nosuid,nodev,noexec,relatime shared:7 - sysfs sysfs rw
+31 25 0:26 / /sys/fs/cgroup ro,nosuid,nodev,noexec shared:9 - tmpfs tmpfs ro,mode=755
+32 31 0:27 / /sys/fs/cgroup/unified rw,nosuid,nodev,noexec,relatime shared:10 - cgroup2 cgroup2 rw,nsdelegate
+35 31 0:30 / /sys/fs/cgroup/memory rw,nosuid,nodev,noexec,relatime shared:14 - cgroup cgroup rw,memory
+";
+        assert_eq!(
+            v2_mount(hybrid),
+            Some(std::path::PathBuf::from("/sys/fs/cgroup/unified"))
+        );
+        let unified = "29 23 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 rw,nsdelegate,memory_recursiveprot\n";
+        assert_eq!(
+            v2_mount(unified),
+            Some(std::path::PathBuf::from("/sys/fs/cgroup"))
+        );
+        let v1_only = "35 31 0:30 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n";
+        assert_eq!(v2_mount(v1_only), None);
+        let spaced = "1 2 0:1 / /mnt/my\\040cgroups rw - cgroup2 none rw\n";
+        assert_eq!(
+            v2_mount(spaced),
+            Some(std::path::PathBuf::from("/mnt/my cgroups"))
+        );
+        assert_eq!(v2_mount("garbage\n - \n"), None);
+        // This machine's own table names one, or none; it never panics.
+        if let Ok(own) = std::fs::read_to_string("/proc/self/mountinfo") {
+            let _ = v2_mount(&own);
+        }
+    }
 
     #[test]
     fn ids_from_a_tree() {

@@ -446,6 +446,7 @@ impl Enricher {
         self.apply_namespace(pid, mntns);
         self.apply_set_id_bits(pid);
         self.mark_healthcheck(pid, argv);
+        self.forget_runtime_cwd(pid);
         let args = vec![
             ("res", "0".to_owned()),
             (
@@ -472,6 +473,25 @@ impl Enricher {
             fd: FdRef::None,
         };
         self.event(&rec)
+    }
+
+    /// A process that entered a container and was gone before `/proc` could be read has
+    /// only its parent's working directory, which is the runtime's on the host
+    /// (`/run/containerd/...`): better none than that one.
+    fn forget_runtime_cwd(&mut self, pid: u32) {
+        let Some(p) = self.procs.peek(pid) else {
+            return;
+        };
+        if !p.inherited_cwd || p.container_id.is_none() {
+            return;
+        }
+        let parent_elsewhere = self
+            .procs
+            .peek(p.ppid)
+            .is_none_or(|pp| pp.container_id != p.container_id);
+        if parent_elsewhere && let Some(p) = self.procs.get_mut(pid) {
+            p.cwd.clear();
+        }
     }
 
     /// Marks a process as its container's health check: the runtime (a parent outside
@@ -829,9 +849,20 @@ impl Enricher {
                     .unwrap_or_else(|| describe_fd(&procfs, rec.pid, *fd)),
             ),
             FdRef::Dup { oldfd, newfd } => {
-                let mut f = self
-                    .known_socket(rec.pid, *oldfd)
-                    .unwrap_or_else(|| describe_fd(&procfs, rec.pid, *newfd));
+                // close(2) is not traced, so a socket remembered at `oldfd` may be long
+                // gone and its number reused (a program that connected somewhere, then
+                // spawns a child that dup2()s a pipe onto its standard input). While the
+                // process lives, `/proc` tells what the new descriptor really is; the
+                // remembered socket speaks only for a process that is gone.
+                let now = procfs.link(rec.pid, &format!("fd/{newfd}"));
+                let mut f = match now {
+                    Some(link) if sockets::socket_inode(&link).is_none() => {
+                        describe_fd(&procfs, rec.pid, *newfd)
+                    }
+                    _ => self
+                        .known_socket(rec.pid, *oldfd)
+                        .unwrap_or_else(|| describe_fd(&procfs, rec.pid, *newfd)),
+                };
                 f.num = *newfd;
                 if rec.res >= 0 && matches!(f.fd_type.as_str(), "ipv4" | "ipv6" | "unix") {
                     self.remember_socket(rec.pid, f.clone());
@@ -1157,6 +1188,61 @@ mod tests {
         }
         assert_eq!(e.event(&rec(4243, ino(&user))).container, None);
         assert_eq!(e.event(&rec(4244, 0)).container, None);
+    }
+
+    #[test]
+    fn a_dup_of_a_descriptor_that_was_a_socket_once_is_what_it_is_now() {
+        use std::os::fd::AsRawFd;
+        let mut e = Enricher::new(
+            ProcFs::default(),
+            ContainerCache::offline(),
+            "node-1".into(),
+        );
+        let me = std::process::id();
+        let rec = |evt_type: &'static str, fd: FdRef| Record {
+            ts: 1,
+            evt_type,
+            pid: me,
+            tid: me,
+            uid: 0,
+            gid: 0,
+            comm: "test".into(),
+            cgroup_id: 0,
+            mntns: 0,
+            res: 0,
+            args: vec![],
+            fd,
+        };
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let stream = std::net::TcpStream::connect(addr).unwrap();
+        let sock_fd = i64::from(stream.as_raw_fd());
+        let connect = FdRef::Socket {
+            fd: sock_fd,
+            addr: SockAddr::Inet(addr.ip(), addr.port()),
+            role: SocketRole::Connect,
+            listen_fd: None,
+        };
+        let ev = e.event(&rec("connect", connect));
+        assert_eq!(ev.fd.as_ref().map(|f| f.fd_type.as_str()), Some("ipv4"));
+        // While the socket is open, a dup of it is the socket.
+        let dup = |e: &mut Enricher, newfd: i64| {
+            e.event(&rec(
+                "dup2",
+                FdRef::Dup {
+                    oldfd: sock_fd,
+                    newfd,
+                },
+            ))
+            .fd
+            .map(|f| f.fd_type)
+        };
+        assert_eq!(dup(&mut e, sock_fd).as_deref(), Some("ipv4"));
+        // Closed, its number reused by a file: the remembered socket no longer speaks.
+        drop(stream);
+        let file = std::fs::File::open("/proc/self/stat").unwrap();
+        let file_fd = i64::from(file.as_raw_fd());
+        assert_eq!(dup(&mut e, file_fd).as_deref(), Some("file"));
     }
 
     #[test]

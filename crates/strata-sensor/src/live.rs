@@ -756,8 +756,15 @@ pub fn run_live(
         }
     };
     let host = hostname();
-    let mut en = Enricher::new(ProcFs::default(), Arc::clone(&cache), host.clone())
-        .with_cgroup_root("/sys/fs/cgroup");
+    let mut en = Enricher::new(ProcFs::default(), Arc::clone(&cache), host.clone());
+    // Only the cgroup v2 tree (see cgroup::v2_mount); without one the kernel's cgroup ids
+    // name no container and `/proc/PID/cgroup` decides alone.
+    if let Some(root) = std::fs::read_to_string("/proc/self/mountinfo")
+        .ok()
+        .and_then(|m| crate::cgroup::v2_mount(&m))
+    {
+        en = en.with_cgroup_root(root);
+    }
     let (source, attached, warnings) = match &backend {
         Backend::Ebpf(p) => ("ebpf", p.attached().len(), p.warnings().to_vec()),
         Backend::Proc(p) => (

@@ -60,6 +60,8 @@ pub struct ProcInfo {
     pub exe_from_memfd: bool,
     /// The process runs its container's health check (inherited by its children).
     pub healthcheck: bool,
+    /// The working directory is the parent's, not read from `/proc` (it was gone).
+    pub inherited_cwd: bool,
     /// Change and modification times of the executable, ns since the epoch (0: unknown).
     pub exe_ctime: u64,
     pub exe_mtime: u64,
@@ -159,17 +161,19 @@ impl ProcessTable {
             info.args = rest.to_vec();
         }
         info.exepath = fs.link(pid, "exe").unwrap_or_default();
-        self.fill_live(&mut info);
+        info.inherited_cwd = !self.fill_live(&mut info);
         Some(info)
     }
 
     /// Facts only `/proc` has (cwd, ids, capabilities, cgroup), read while the process lives.
-    fn fill_live(&self, info: &mut ProcInfo) {
+    /// Whether they could be read (else the process is gone and keeps what it had).
+    fn fill_live(&self, info: &mut ProcInfo) -> bool {
         let fs = &self.procfs;
         let pid = info.pid;
-        if let Some(cwd) = fs.link(pid, "cwd") {
-            info.cwd = cwd;
-        }
+        let Some(cwd) = fs.link(pid, "cwd") else {
+            return false;
+        };
+        info.cwd = cwd;
         if let Some(st) = fs.status(pid) {
             info.uid = st.euid;
             info.ruid = st.ruid;
@@ -199,6 +203,7 @@ impl ProcessTable {
             info.exe_from_memfd = true;
         }
         (info.exe_ctime, info.exe_mtime) = fs.exe_times(pid).unwrap_or_default();
+        true
     }
 
     /// A fork: the child starts as a copy of its parent.
@@ -257,7 +262,15 @@ impl ProcessTable {
         info.gid = gid;
         info.exe_upper_layer = None;
         info.exe_from_memfd = false;
-        self.fill_live(&mut info);
+        info.inherited_cwd = !self.fill_live(&mut info);
+        // The terminal, session and process group as they are now: the copy from the fork
+        // has the parent's, and `docker exec -t` (runc) gives the child its terminal and
+        // session between the fork and the exec.
+        if let Some(st) = self.procfs.stat(pid) {
+            info.tty = st.tty_nr;
+            info.sid = st.session;
+            info.pgrp = st.pgrp;
+        }
         // The kernel's ids at the exec win over `/proc`, which may already show a later
         // set*id call (runc drops to the container user right after its exec).
         info.uid = uid;

@@ -375,6 +375,19 @@ fn live_attacks_in_containers_raise_alerts_and_a_web_server_does_not() {
         "reverse shell redirection",
     );
     assert_eq!(accept.join().unwrap().trim(), "pwned");
+    // `docker exec -it ... sh`: a shell with a terminal (script(1) gives docker one).
+    ok(
+        Command::new("script")
+            .args([
+                "-qec",
+                &format!("docker exec -it {} sh -c 'sleep 0.3; true'", target.name),
+                "/dev/null",
+            ])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap(),
+        "docker exec -it sh",
+    );
     // A packet socket (sniffing, ARP spoofing): Docker grants CAP_NET_RAW by default.
     ok(
         exec(
@@ -502,6 +515,15 @@ fn live_attacks_in_containers_raise_alerts_and_a_web_server_does_not() {
                 .is_some_and(|n| n.ends_with(&format!("127.0.0.1:{rport}")))
         },
         "bash /dev/tcp redirection",
+    );
+    expect(
+        "Interactive shell in container",
+        &|a| {
+            field(a, "proc.cmdline")
+                .as_str()
+                .is_some_and(|c| c.contains("sleep 0.3"))
+        },
+        "docker exec -it sh",
     );
     expect(
         "Packet socket opened in container",
@@ -1049,6 +1071,19 @@ fn falco_stable_rules_fire_on_live_container_events() {
     sh(&format!(
         "cat /etc/shadow /etc/strata-{tag} >/dev/null 2>&1; true"
     ));
+    let tty = Command::new("script")
+        .args([
+            "-qec",
+            &format!(
+                "docker exec -it {} sh -c 'sleep 0.3; true strata-{tag}'",
+                c.name
+            ),
+            "/dev/null",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(tty.status.success(), "docker exec -it: {tty:?}");
     sh(&format!(
         "perl -e 'socket(my $s, 17, 3, 0x300) or die \"socket: $!\"; # strata-{tag}'"
     ));
@@ -1086,9 +1121,13 @@ fn falco_stable_rules_fire_on_live_container_events() {
             .is_some_and(|n| n.ends_with(&format!("127.0.0.1:{port}")))
     };
     type Check = Box<dyn Fn(&Value) -> bool>;
-    let checks: [(&str, Check); 7] = [
+    let checks: [(&str, Check); 8] = [
         (
             "Read sensitive file untrusted",
+            Box::new(tagged("proc.cmdline")),
+        ),
+        (
+            "Terminal shell in container",
             Box::new(tagged("proc.cmdline")),
         ),
         (
