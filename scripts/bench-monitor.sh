@@ -119,7 +119,9 @@ sensor_start() {
 
 # metric NAME -> the value of the first sample of NAME on the sensor's /metrics.
 metric() {
-    curl -fsS --max-time 5 "$metrics_url" | awk -v n="$1" '$1 == n || index($1, n "{") == 1 { print $NF; exit }'
+    # awk reads to the end: leaving early would fail curl (EPIPE) under pipefail
+    curl -fsS --max-time 5 "$metrics_url" |
+        awk -v n="$1" '!found && ($1 == n || index($1, n "{") == 1) { v = $NF; found = 1 } END { if (found) print v }'
 }
 
 # drain: waits, 10 s at most, until strata_events_total stops moving: the reader has emptied

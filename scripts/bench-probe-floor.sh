@@ -8,7 +8,9 @@
 #                   the cost of the traced syscall path alone (every syscall of every task
 #                   takes it while any syscall tracepoint is attached)
 #   openat-tp       empty programs on sys_enter_openat and sys_exit_openat (what the probe
-#                   attaches to)
+#                   attached to before it read open's arguments at exit)
+#   openat-exit     an empty program on sys_exit_openat alone (what the probe attaches to
+#                   for opens now)
 #   raw-syscalls    empty programs on the raw_syscalls sys_enter and sys_exit raw
 #                   tracepoints (run for every syscall)
 #
@@ -106,6 +108,7 @@ empty() { # NAME SECTION...
 }
 empty other-syscall tracepoint/syscalls/sys_enter_mkdirat
 empty openat-tp tracepoint/syscalls/sys_enter_openat tracepoint/syscalls/sys_exit_openat
+empty openat-exit tracepoint/syscalls/sys_exit_openat
 empty raw-syscalls raw_tracepoint/sys_enter raw_tracepoint/sys_exit
 
 loop() { # median ns per iteration of RUNS runs
@@ -115,7 +118,7 @@ loop() { # median ns per iteration of RUNS runs
 }
 
 printf '%-14s %10s %8s\n' case ns/iter ratio
-for name in other-syscall openat-tp raw-syscalls; do
+for name in other-syscall openat-tp openat-exit raw-syscalls; do
     base=$(loop)
     "$work/loader" "$work/$name.o" >"$work/ready" &
     loader_pid=$!

@@ -23,8 +23,9 @@ use strata_sinks::{
 #[derive(Debug, clap::Args)]
 pub struct MonitorArgs {
     /// Event source: `auto` (eBPF if it loads, else the process connector), `ebpf` (kernel
-    /// tracepoints; needs root and a build with `--features ebpf`), `proc` (the netlink
-    /// process connector: process starts, exits, uid/gid changes and ptrace only; needs
+    /// tracepoints; needs root and a build with `--features ebpf`), `proc` (without eBPF:
+    /// the netlink process connector for process starts, exits, uid/gid changes and ptrace,
+    /// fanotify for file opens and writes, sock_diag for connections and listeners; needs
     /// root), or `replay:FILE` (strata's JSONL events, docs/events-jsonl.md).
     #[arg(
         long,

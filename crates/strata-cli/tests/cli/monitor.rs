@@ -986,6 +986,49 @@ fn replay_source_counts_malformed_lines_and_goes_on() {
     assert!(run.stderr.contains("2 out of scope"), "{}", run.stderr);
 }
 
+/// Alert shaping end to end: 50 reads of /etc/shadow by 50 processes, 10 ms apart.
+#[test]
+fn rate_limit_and_dedup_shape_the_alert_stream() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("events.jsonl");
+    let mut text = String::new();
+    for i in 0..50u64 {
+        text.push_str(&format!(
+            "{{\"ts\":{},\"type\":\"openat\",\"res\":3,\"args\":[{{\"name\":\"flags\",\"value\":\"O_RDONLY\"}}],\"proc\":{{\"pid\":{},\"name\":\"cat\"}},\"fd\":{{\"num\":3,\"type\":\"file\",\"name\":\"/etc/shadow\"}},\"container\":{{\"id\":\"3ad7b26ded6d\",\"image_repository\":\"nginx\"}}}}\n",
+            1_796_325_012_000_000_000 + i * 10_000_000,
+            100 + i
+        ));
+    }
+    std::fs::write(&events, text).unwrap();
+    let alerts = |extra: &[&str]| -> Vec<Value> {
+        let source = format!("replay:{}", events.display());
+        let mut args = vec!["monitor", "--source", &source, "--sink", "stdout:json"];
+        args.extend_from_slice(extra);
+        let run = strata(&args);
+        assert_eq!(run.code, Some(0), "{}", run.stderr);
+        run.stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    assert_eq!(alerts(&[]).len(), 50);
+    // 5 a second: the replay takes milliseconds, so five pass and 45 are held back.
+    assert_eq!(alerts(&["--rate-limit", "5/s"]).len(), 5);
+    // Identical alerts within 10 s: the first at once, then one carrying the other 49.
+    let folded = alerts(&["--dedup-window", "10s"]);
+    assert_eq!(folded.len(), 2, "{folded:#?}");
+    assert_eq!(
+        field(&folded[1], "strata.repeat_count"),
+        49,
+        "{:#}",
+        folded[1]
+    );
+    assert_eq!(
+        field(&folded[1], "strata.repeat_first_time"),
+        "2026-12-03T19:10:12.010000000Z"
+    );
+}
+
 #[test]
 fn bad_monitor_arguments_exit_2_and_say_what_is_wrong() {
     let cases: &[(&[&str], &str)] = &[
