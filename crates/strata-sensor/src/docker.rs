@@ -16,6 +16,8 @@ use crate::wire::now_ns;
 use serde_json::Value;
 use strata_rules::event::{Container, K8s, Label, Mount};
 
+/// Longest time spent inspecting the running containers before the sensor starts.
+const STARTUP_LOOKUPS: Duration = Duration::from_secs(5);
 /// Longest wait for one answer of the daemon to a lookup.
 const LOOKUP_TIMEOUT: Duration = Duration::from_secs(2);
 /// The event stream is reopened after this long without a byte (with `since`, so nothing is lost).
@@ -543,17 +545,34 @@ impl DockerWatcher {
             Duration::from_secs(5),
         )
         .map_err(|e| e.to_string())?;
-        for c in list
+        // The running containers are inspected now, so the first events already carry
+        // their context; but a daemon that lists and then hangs must not hold the sensor's
+        // start: after the first failure, or after a few seconds, the rest is queued for
+        // the lookup thread.
+        let deadline = Instant::now() + STARTUP_LOOKUPS;
+        let mut inline = true;
+        let ids = list
             .as_ref()
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
-        {
-            if let Some(id) = c.get("Id").and_then(Value::as_str)
-                && let Ok(Some(info)) = inspect(endpoint.as_deref(), id)
-            {
-                cache.insert(info);
+            .filter_map(|c| c.get("Id").and_then(Value::as_str));
+        for id in ids {
+            if inline && Instant::now() < deadline {
+                match inspect(endpoint.as_deref(), id) {
+                    Ok(Some(info)) => {
+                        cache.stats.lookups.fetch_add(1, Ordering::Relaxed);
+                        cache.insert(info);
+                        continue;
+                    }
+                    Ok(None) => continue,
+                    Err(_) => {
+                        cache.stats.lookup_failures.fetch_add(1, Ordering::Relaxed);
+                        inline = false;
+                    }
+                }
             }
+            let _ = cache.get(&id.to_ascii_lowercase());
         }
         let start_ns = now_ns();
         {

@@ -1204,3 +1204,116 @@ fn falco_stable_rules_fire_on_live_container_events() {
         );
     }
 }
+
+/// A Docker endpoint in front of the real daemon that answers everything but container
+/// inspections, which it holds open without a word until the test ends: a daemon that
+/// hangs. (The one fault here that a real daemon cannot be made to show on demand.)
+fn hanging_inspections(dir: &std::path::Path) -> std::path::PathBuf {
+    use std::os::unix::net::{UnixListener, UnixStream};
+    let path = dir.join("docker.sock");
+    let listener = UnixListener::bind(&path).unwrap();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut client) = conn else { break };
+            std::thread::spawn(move || {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match client.read(&mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                    if head.len() > 1 << 16 {
+                        return;
+                    }
+                }
+                let line = String::from_utf8_lossy(&head)
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned();
+                let target = line.split(' ').nth(1).unwrap_or_default();
+                if target.contains("/containers/") && !target.contains("/containers/json") {
+                    std::thread::sleep(Duration::from_secs(600));
+                    return;
+                }
+                let Ok(mut daemon) = UnixStream::connect("/var/run/docker.sock") else {
+                    return;
+                };
+                if daemon.write_all(&head).is_err() {
+                    return;
+                }
+                let _ = std::io::copy(&mut daemon, &mut client);
+            });
+        }
+    });
+    path
+}
+
+/// Container lookups that time out: the sensor starts, keeps its event path going (alerts
+/// for a container carry its id), counts the failed lookups, and stops on SIGTERM.
+#[test]
+fn monitor_keeps_watching_when_container_lookups_hang() {
+    if !root_prerequisite() {
+        return;
+    }
+    let Some(img) = strata_testkit::images::minbase() else {
+        return;
+    };
+    img.ensure_loaded().unwrap();
+    let tag = std::process::id();
+    let dir = tempfile::tempdir().unwrap();
+    let endpoint = format!("unix://{}", hanging_inspections(dir.path()).display());
+    let started = Instant::now();
+    let sensor = Sensor::start(
+        "proc",
+        &["--docker-host", &endpoint, "--metrics", "127.0.0.1:0"],
+    );
+    // Other tests' containers may be running: their inspections hang too, but the start
+    // waits for them a few seconds at most.
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "the sensor took {:?} to start",
+        started.elapsed()
+    );
+    let c = run_container(
+        &format!("strata-mon-hang-{tag}"),
+        &img.reference,
+        &[],
+        &["sleep", "600"],
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    let o = exec(&c, None, &["cat", "/etc/shadow"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // The lookup of the new container times out (2 s) and is counted.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let metrics = sensor.scrape_metrics();
+        let failures = metrics
+            .lines()
+            .find_map(|l| l.strip_prefix("strata_docker_lookup_failures_total "))
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .unwrap_or(0);
+        if failures >= 1 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no failed lookup counted:\n{metrics}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let stopping = Instant::now();
+    let (alerts, stderr) = sensor.stop();
+    assert!(stopping.elapsed() < Duration::from_secs(10), "{stderr}");
+    let short: String = c.id.chars().take(12).collect();
+    let read = alerts_for(&alerts, "Sensitive file read", &short);
+    assert!(
+        !read.is_empty(),
+        "no alert for the container while its lookups hang: {alerts:#?}\n{stderr}"
+    );
+    // Its id, from the cgroup; nothing the daemon would have said.
+    for a in read {
+        assert_eq!(field(a, "container.image.repository"), &Value::Null, "{a}");
+    }
+}
