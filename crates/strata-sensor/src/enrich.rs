@@ -1114,6 +1114,34 @@ fn socket_fd(fd: i64, addr: &SockAddr, role: SocketRole, local: Option<(IpAddr, 
 mod tests {
     use super::*;
 
+    /// A record of `pid` (its thread-group leader, root, comm `test`), with no cgroup or
+    /// namespace from the kernel.
+    fn record(pid: u32, evt_type: &'static str, res: i64, fd: FdRef) -> Record {
+        Record {
+            ts: 1,
+            evt_type,
+            pid,
+            tid: pid,
+            uid: 0,
+            gid: 0,
+            comm: "test".into(),
+            cgroup_id: 0,
+            mntns: 0,
+            res,
+            args: vec![],
+            fd,
+        }
+    }
+
+    /// An enricher over this machine's `/proc`, without a daemon.
+    fn own_enricher() -> Enricher {
+        Enricher::new(
+            ProcFs::default(),
+            ContainerCache::offline(),
+            "node-1".into(),
+        )
+    }
+
     #[test]
     fn paths() {
         assert_eq!(normalize("/etc/../etc/./shadow"), "/etc/shadow");
@@ -1160,22 +1188,18 @@ mod tests {
         )
         .with_cgroup_root(cgroups.path());
         let rec = |pid: u32, cgroup_id: u64| Record {
-            ts: 1,
-            evt_type: "openat",
-            pid,
-            tid: pid,
-            uid: 0,
-            gid: 0,
             comm: "cat".into(),
             cgroup_id,
-            mntns: 0,
-            res: 3,
-            args: vec![],
-            fd: FdRef::Open {
-                path: "/etc/shadow".into(),
-                dirfd: AT_FDCWD,
-                flags: 0,
-            },
+            ..record(
+                pid,
+                "openat",
+                3,
+                FdRef::Open {
+                    path: "/etc/shadow".into(),
+                    dirfd: AT_FDCWD,
+                    flags: 0,
+                },
+            )
         };
         for _ in 0..2 {
             let ev = e.event_cached(&rec(4242, ino(&scope)));
@@ -1193,26 +1217,9 @@ mod tests {
     #[test]
     fn a_dup_of_a_descriptor_that_was_a_socket_once_is_what_it_is_now() {
         use std::os::fd::AsRawFd;
-        let mut e = Enricher::new(
-            ProcFs::default(),
-            ContainerCache::offline(),
-            "node-1".into(),
-        );
+        let mut e = own_enricher();
         let me = std::process::id();
-        let rec = |evt_type: &'static str, fd: FdRef| Record {
-            ts: 1,
-            evt_type,
-            pid: me,
-            tid: me,
-            uid: 0,
-            gid: 0,
-            comm: "test".into(),
-            cgroup_id: 0,
-            mntns: 0,
-            res: 0,
-            args: vec![],
-            fd,
-        };
+        let rec = |evt_type: &'static str, fd: FdRef| record(me, evt_type, 0, fd);
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let stream = std::net::TcpStream::connect(addr).unwrap();
@@ -1247,29 +1254,20 @@ mod tests {
 
     #[test]
     fn events_for_own_process() {
-        let mut e = Enricher::new(
-            ProcFs::default(),
-            ContainerCache::offline(),
-            "node-1".into(),
-        );
+        let mut e = own_enricher();
         let me = std::process::id();
         let ev = e.event(&Record {
-            ts: 1,
-            evt_type: "openat",
-            pid: me,
-            tid: me,
-            uid: 0,
-            gid: 0,
-            comm: "test".into(),
-            cgroup_id: 0,
-            mntns: 0,
-            res: 3,
             args: vec![("flags", "O_RDONLY".into())],
-            fd: FdRef::Open {
-                path: "/etc/../etc/hostname".into(),
-                dirfd: AT_FDCWD,
-                flags: 0,
-            },
+            ..record(
+                me,
+                "openat",
+                3,
+                FdRef::Open {
+                    path: "/etc/../etc/hostname".into(),
+                    dirfd: AT_FDCWD,
+                    flags: 0,
+                },
+            )
         });
         assert_eq!(ev.num, 1);
         assert_eq!(

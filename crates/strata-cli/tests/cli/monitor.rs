@@ -219,6 +219,16 @@ fn root_prerequisite() -> bool {
     true
 }
 
+/// The minbase test image, loaded into the daemon, when the prerequisites hold.
+fn minbase_when(prerequisites: bool) -> Option<strata_testkit::images::TestImage> {
+    if !prerequisites {
+        return None;
+    }
+    let img = strata_testkit::images::minbase()?;
+    img.ensure_loaded().unwrap();
+    Some(img)
+}
+
 fn field<'a>(a: &'a Value, name: &str) -> &'a Value {
     a.pointer(&format!("/output_fields/{}", name.replace('/', "~1")))
         .unwrap_or(&Value::Null)
@@ -234,13 +244,9 @@ fn alerts_for<'a>(alerts: &'a [Value], rule: &str, short_id: &str) -> Vec<&'a Va
 
 #[test]
 fn live_attacks_in_containers_raise_alerts_and_a_web_server_does_not() {
-    if !live_prerequisites() {
-        return;
-    }
-    let Some(img) = strata_testkit::images::minbase() else {
+    let Some(img) = minbase_when(live_prerequisites()) else {
         return;
     };
-    img.ensure_loaded().unwrap();
     let tag = std::process::id();
 
     // The benign workload: a web server (perl, the container's entrypoint) that reads a
@@ -616,13 +622,9 @@ fn live_attacks_in_containers_raise_alerts_and_a_web_server_does_not() {
 /// (setpriv ... true) is seen as what it became; the setuid program here stays.
 #[test]
 fn proc_connector_source_sees_shells_and_setuid_programs_in_containers() {
-    if !root_prerequisite() {
-        return;
-    }
-    let Some(img) = strata_testkit::images::minbase() else {
+    let Some(img) = minbase_when(root_prerequisite()) else {
         return;
     };
-    img.ensure_loaded().unwrap();
     let tag = std::process::id();
     // A rule on the Kubernetes fields, which come from the labels the kubelet's runtime
     // puts on a pod's containers (the pod's own labels are on its sandbox container).
@@ -1070,17 +1072,13 @@ fn bad_monitor_arguments_exit_2_and_say_what_is_wrong() {
 /// fd.type of a dup2, proc.is_exe_upper_layer, evt.arg.target of a symlink, proc.args).
 #[test]
 fn falco_stable_rules_fire_on_live_container_events() {
-    if !live_prerequisites() {
+    let Some(img) = minbase_when(live_prerequisites()) else {
         return;
-    }
+    };
     let Some(data) = strata_testkit::require(strata_testkit::find_data_dir()) else {
         return;
     };
     let falco = data.join("falco/rules-falco-rules-5.1.0/falco_rules.yaml");
-    let Some(img) = strata_testkit::images::minbase() else {
-        return;
-    };
-    img.ensure_loaded().unwrap();
     let tag = std::process::id();
     let sensor = Sensor::start(
         "ebpf",
@@ -1254,13 +1252,9 @@ fn hanging_inspections(dir: &std::path::Path) -> std::path::PathBuf {
 /// for a container carry its id), counts the failed lookups, and stops on SIGTERM.
 #[test]
 fn monitor_keeps_watching_when_container_lookups_hang() {
-    if !root_prerequisite() {
-        return;
-    }
-    let Some(img) = strata_testkit::images::minbase() else {
+    let Some(img) = minbase_when(root_prerequisite()) else {
         return;
     };
-    img.ensure_loaded().unwrap();
     let tag = std::process::id();
     let dir = tempfile::tempdir().unwrap();
     let endpoint = format!("unix://{}", hanging_inspections(dir.path()).display());
