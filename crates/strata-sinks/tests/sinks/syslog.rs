@@ -327,3 +327,69 @@ fn an_absent_receiver_counts_failures() {
     assert_eq!(stats.delivered.load(Relaxed), 0);
     assert!(stats.last_error().is_some());
 }
+
+/// Reads octet-counted frames from a TCP connection until `n` arrived (or the peer closes).
+fn read_frames(conn: &mut std::net::TcpStream, n: usize) -> Vec<Syslog> {
+    conn.set_read_timeout(Some(LONG)).unwrap();
+    let mut data = Vec::new();
+    let mut frames = Vec::new();
+    let mut buf = [0u8; 4096];
+    while frames.len() < n {
+        let got = conn.read(&mut buf).unwrap();
+        if got == 0 {
+            break;
+        }
+        data.extend_from_slice(&buf[..got]);
+        while let Some(sp) = data.iter().position(|&c| c == b' ') {
+            let len: usize = std::str::from_utf8(&data[..sp]).unwrap().parse().unwrap();
+            if data.len() < sp + 1 + len {
+                break;
+            }
+            frames.push(parse(std::str::from_utf8(&data[sp + 1..sp + 1 + len]).unwrap()).unwrap());
+            data.drain(..sp + 1 + len);
+        }
+    }
+    frames
+}
+
+/// The collector goes away and comes back on the same port: the sink counts what it could
+/// not send, connects again after its back-off, and later alerts arrive.
+#[test]
+fn tcp_reconnects_after_the_collector_restarts() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let metrics = Arc::new(Metrics::new());
+    let d = Dispatcher::from_specs(
+        &[parse_sink_spec(&format!("syslog:tcp://{addr}")).unwrap()],
+        Arc::clone(&metrics),
+        DispatcherOptions::default(),
+    )
+    .unwrap();
+    let stats = metrics.sinks()[0].clone();
+    d.send(&alert("Before", 1));
+    let (mut conn, _) = listener.accept().unwrap();
+    assert_eq!(read_frames(&mut conn, 1)[0].msgid, "Before");
+    // The collector stops: its connection and its listener are gone.
+    drop(conn);
+    drop(listener);
+    std::thread::sleep(Duration::from_millis(200));
+    d.send(&alert("While down", 2));
+    d.send(&alert("While down", 3));
+    wait_for("a failure counted", LONG, || {
+        stats.failed.load(Relaxed) >= 1
+    });
+    // Back on the same port; after the back-off (1 s, then doubling) the sink connects.
+    let listener = TcpListener::bind(addr).unwrap();
+    std::thread::sleep(Duration::from_millis(2500));
+    d.send(&alert("After", 4));
+    d.send(&alert("After", 5));
+    let (mut conn, _) = listener.accept().unwrap();
+    // Everything the sink sends on the new connection, up to its close at shutdown.
+    wait_for("the alerts after", LONG, || {
+        stats.delivered.load(Relaxed) >= 3
+    });
+    assert_eq!(d.shutdown(LONG).unfinished, Vec::<String>::new());
+    let frames = read_frames(&mut conn, usize::MAX);
+    let after = frames.iter().filter(|f| f.msgid == "After").count();
+    assert_eq!(after, 2, "{frames:?}");
+}
