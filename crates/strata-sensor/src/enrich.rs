@@ -125,8 +125,15 @@ pub struct Record {
 struct NamespaceMap {
     host: u32,
     containers: HashMap<u32, String>,
+    /// Namespaces seen with a live process whose container `/proc` or the kernel's cgroup
+    /// named: they place the events of processes gone before they were read, also where
+    /// the daemon tells nothing (unreachable, or not Docker's container).
+    learned: HashMap<u32, String>,
     last_refresh: Option<std::time::Instant>,
 }
+
+/// Most namespaces learned from processes.
+const MAX_LEARNED_NAMESPACES: usize = 65_536;
 
 /// `mnt:[4026531841]` → 4026531841.
 fn ns_inode(link: &str) -> Option<u32> {
@@ -141,8 +148,20 @@ impl NamespaceMap {
                 .and_then(|l| ns_inode(&l))
                 .unwrap_or(0),
             containers: HashMap::new(),
+            learned: HashMap::new(),
             last_refresh: None,
         }
+    }
+
+    /// Remembers that `ns` belongs to a container (see `learned`).
+    fn learn(&mut self, ns: u32, container_id: &str) {
+        if ns == 0 || ns == self.host || self.learned.contains_key(&ns) {
+            return;
+        }
+        if self.learned.len() >= MAX_LEARNED_NAMESPACES {
+            self.learned.clear();
+        }
+        self.learned.insert(ns, container_id.to_owned());
     }
 
     /// `Some(None)`: the host; `Some(Some(id))`: that container; `None`: not known.
@@ -152,7 +171,9 @@ impl NamespaceMap {
         containers: &ContainerCache,
         procfs: &ProcFs,
     ) -> Option<Option<String>> {
-        if ns == 0 || self.host == 0 {
+        // (The host's namespace is unknown where /proc/1 cannot be read: then only
+        // containers' namespaces are answered.)
+        if ns == 0 {
             return None;
         }
         if ns == self.host {
@@ -178,6 +199,12 @@ impl NamespaceMap {
             }
         }
         self.containers.get(&ns).map(|id| Some(id.clone()))
+    }
+
+    /// The container a namespace was learned for (weaker than [`NamespaceMap::lookup`]:
+    /// it only speaks for processes `/proc` could not tell about).
+    fn learned(&self, ns: u32) -> Option<&String> {
+        self.learned.get(&ns)
     }
 }
 
@@ -302,10 +329,17 @@ impl Enricher {
                 },
             });
         }
-        let c = self.cgroups.as_mut()?.lookup(cgroup_id)??;
-        Some(ProcPlacement {
-            container_id: Some(c.id),
-            runtime: c.runtime,
+        if let Some(Some(c)) = self.cgroups.as_mut().and_then(|m| m.lookup(cgroup_id)) {
+            self.namespaces.learn(mntns, &c.id);
+            return Some(ProcPlacement {
+                container_id: Some(c.id),
+                runtime: c.runtime,
+            });
+        }
+        // Last, what live processes taught about the namespace.
+        self.namespaces.learned(mntns).map(|id| ProcPlacement {
+            container_id: Some(id.clone()),
+            runtime: "docker",
         })
     }
 
@@ -342,6 +376,28 @@ impl Enricher {
             .namespaces
             .lookup(mntns, &self.containers, self.procs.procfs())
         else {
+            // A process whose facts `/proc` gave teaches its namespace's container; one
+            // that was gone before it could be read is placed by what was learned.
+            let Some(p) = self.procs.peek(pid) else {
+                return;
+            };
+            match (&p.container_id, p.inherited_cwd) {
+                (Some(id), false) => {
+                    let id = id.clone();
+                    self.namespaces.learn(mntns, &id);
+                }
+                (_, true) => {
+                    if let Some(id) = self.namespaces.learned(mntns).cloned()
+                        && p.container_id.as_ref() != Some(&id)
+                        && let Some(p) = self.procs.get_mut(pid)
+                    {
+                        p.container_id = Some(id);
+                        p.runtime = "docker";
+                        self.templates.remove(&pid);
+                    }
+                }
+                (None, false) => {}
+            }
             return;
         };
         if let Some(p) = self.procs.get_mut(pid)
@@ -1212,6 +1268,47 @@ mod tests {
         }
         assert_eq!(e.event(&rec(4243, ino(&user))).container, None);
         assert_eq!(e.event(&rec(4244, 0)).container, None);
+    }
+
+    #[test]
+    fn mount_namespaces_learned_from_live_processes_place_the_gone_ones() {
+        use std::os::unix::fs::MetadataExt;
+        let cgroups = tempfile::tempdir().unwrap();
+        let id = "d".repeat(64);
+        let scope = cgroups.path().join("docker").join(&id);
+        std::fs::create_dir_all(&scope).unwrap();
+        let cgroup_id = std::fs::metadata(&scope).unwrap().ino();
+        // No /proc, no daemon: the host's namespace is unknown, as where /proc/1 is
+        // unreadable.
+        let mut e = Enricher::new(
+            ProcFs::new("/nonexistent-proc"),
+            ContainerCache::offline(),
+            "node-1".into(),
+        )
+        .with_cgroup_root(cgroups.path());
+        let open = |pid: u32, cgroup_id: u64, mntns: u32| Record {
+            cgroup_id,
+            mntns,
+            ..record(
+                pid,
+                "openat",
+                3,
+                FdRef::Open {
+                    path: "/etc/shadow".into(),
+                    dirfd: AT_FDCWD,
+                    flags: 0,
+                },
+            )
+        };
+        // A process whose event carries no cgroup id (fanotify) in an unknown namespace.
+        assert_eq!(e.event(&open(500, 0, 4_026_532_999)).container, None);
+        // A process of the container, placed by its cgroup id, in that namespace.
+        let placed = e.event(&open(501, cgroup_id, 4_026_532_999)).container;
+        assert_eq!(placed.map(|c| c.full_id), Some(id.clone()));
+        // Now one gone before it was read, with only the namespace to go by.
+        let gone = e.event(&open(502, 0, 4_026_532_999)).container;
+        assert_eq!(gone.map(|c| c.full_id), Some(id));
+        assert_eq!(e.event(&open(503, 0, 4_026_533_000)).container, None);
     }
 
     #[test]
