@@ -138,38 +138,9 @@ mod tests {
 /// memory, pids, ...) numbers its directories' inodes on its own, so the inode of one
 /// container's `memory/docker/<id>` can equal the v2 id of another container's processes.
 pub fn v2_mount(mountinfo: &str) -> Option<std::path::PathBuf> {
-    mountinfo.lines().find_map(|line| {
-        // ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER
-        let (head, tail) = line.split_once(" - ")?;
-        if tail.split(' ').next()? != "cgroup2" {
-            return None;
-        }
-        let mountpoint = head.split(' ').nth(4)?;
-        Some(std::path::PathBuf::from(unescape_mountinfo(mountpoint)))
-    })
-}
-
-/// Mountinfo escapes space, tab, newline and backslash as `\ooo` (octal).
-fn unescape_mountinfo(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let octal = b
-            .get(i + 1..i + 4)
-            .filter(|d| d.iter().all(|c| (b'0'..=b'7').contains(c)));
-        match (b[i], octal) {
-            (b'\\', Some(d)) => {
-                out.push((d[0] - b'0') * 64 + (d[1] - b'0') * 8 + (d[2] - b'0'));
-                i += 4;
-            }
-            (c, _) => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    crate::procfs::mount_points(mountinfo)
+        .find(|(_, fstype)| *fstype == "cgroup2")
+        .map(|(point, _)| std::path::PathBuf::from(point))
 }
 
 /// Cgroup v2 ids (the inode of the cgroup's directory, which the kernel reports with

@@ -12,7 +12,7 @@ use strata_rules::event::{Ancestor, Container, Event, EventArg, Fd, Group, Proce
 use crate::cgroup::CgroupMap;
 use crate::docker::{ContainerCache, ContainerInfo, Lookup};
 use crate::process::{ProcInfo, ProcessTable};
-use crate::procfs::{ProcFs, caps_to_string, read_small};
+use crate::procfs::{ProcFs, caps_to_string, read_regular_file};
 use crate::sockets;
 
 /// `AT_FDCWD`: a path relative to the working directory.
@@ -599,13 +599,13 @@ impl Enricher {
         let procfs = self.procs.procfs();
         let (passwd, group) = if key == "host" {
             (
-                read_small(std::path::Path::new("/etc/passwd")),
-                read_small(std::path::Path::new("/etc/group")),
+                read_regular_file(std::path::Path::new("/etc/passwd")),
+                read_regular_file(std::path::Path::new("/etc/group")),
             )
         } else {
             (
-                read_small(&procfs.in_root(pid, "/etc/passwd")),
-                read_small(&procfs.in_root(pid, "/etc/group")),
+                read_regular_file(&procfs.in_root(pid, "/etc/passwd")),
+                read_regular_file(&procfs.in_root(pid, "/etc/group")),
             )
         };
         let loaded = passwd.is_some();

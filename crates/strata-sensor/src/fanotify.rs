@@ -136,43 +136,16 @@ const UNWATCHED_FS: &[&str] = &[
 
 /// The mount points of `/proc/self/mountinfo` worth a mark, in order.
 pub fn host_mount_points(mountinfo: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for line in mountinfo.lines() {
-        let Some((left, right)) = line.split_once(" - ") else {
-            continue;
-        };
-        let (Some(point), Some(fstype)) = (left.split(' ').nth(4), right.split(' ').next()) else {
-            continue;
-        };
+    let mut out: Vec<String> = Vec::new();
+    for (point, fstype) in crate::procfs::mount_points(mountinfo) {
         if UNWATCHED_FS.contains(&fstype) || point.starts_with("/run/docker/netns") {
             continue;
         }
-        let point = unescape_mount_point(point);
         if !out.contains(&point) {
             out.push(point);
         }
     }
     out
-}
-
-/// mountinfo writes space, tab, newline and backslash as `\ooo`.
-fn unescape_mount_point(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'\\'
-            && let Some(oct) = b.get(i + 1..i + 4)
-            && oct.iter().all(|c| (b'0'..=b'7').contains(c))
-        {
-            out.push((oct[0] - b'0') * 64 + (oct[1] - b'0') * 8 + (oct[2] - b'0'));
-            i += 4;
-            continue;
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// What one record means for the rules.

@@ -61,12 +61,13 @@ pub fn fuzz_docker_json(data: &[u8]) {
     }
 }
 
-/// Fuzz target: `/proc` files and cgroup paths the sensor reads.
+/// Fuzz target: `/proc` files (stat, status, cmdline, mountinfo) and cgroup paths the sensor reads.
 pub fn fuzz_procfs_text(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let _ = procfs::parse_stat(&text);
     let _ = procfs::parse_status(&text);
     let _ = procfs::parse_cmdline(data);
+    let _ = procfs::mount_points(&text).count();
     let _ = cgroup::container_from_proc_cgroup(&text);
     let _ = sockets::find_in_table(&text, 1, "tcp");
 }

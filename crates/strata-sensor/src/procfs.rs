@@ -292,11 +292,19 @@ impl ProcFs {
     }
 }
 
-/// Reads at most 64 KiB of a regular file. Anything else is refused before it is opened
-/// where possible, and after it is opened in any case: a container controls its own
-/// `/etc/passwd`, and a FIFO or a device there must not stall or poke the sensor
-/// (non-blocking open, so a FIFO swapped in between the checks cannot block either).
+/// Reads at most 64 KiB of a kernel file (`/proc`): these are what they say they are.
 pub fn read_small(path: &Path) -> Option<Vec<u8>> {
+    let f = std::fs::File::open(path).ok()?;
+    let mut out = Vec::new();
+    f.take(MAX_PROC_FILE).read_to_end(&mut out).ok()?;
+    Some(out)
+}
+
+/// Reads at most 64 KiB of a file a container controls (its `/etc/passwd`), if it is a
+/// regular file. Anything else is refused before it is opened, and again after: a FIFO
+/// or a device there must not stall or poke the sensor (the open is non-blocking, so a
+/// FIFO swapped in between the checks cannot block either).
+pub fn read_regular_file(path: &Path) -> Option<Vec<u8>> {
     use std::os::unix::fs::OpenOptionsExt;
     if !std::fs::metadata(path).ok()?.is_file() {
         return None;
@@ -314,6 +322,38 @@ pub fn read_small(path: &Path) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// The mount points of a `/proc/PID/mountinfo` text with their file system types, in
+/// order (mount points unescaped: mountinfo writes space, tab, newline and backslash as
+/// `\ooo`). Malformed lines are skipped.
+pub fn mount_points(mountinfo: &str) -> impl Iterator<Item = (String, &str)> {
+    mountinfo.lines().filter_map(|line| {
+        // ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER
+        let (left, right) = line.split_once(" - ")?;
+        let point = left.split(' ').nth(4)?;
+        let fstype = right.split(' ').next()?;
+        Some((unescape_mount_point(point), fstype))
+    })
+}
+
+fn unescape_mount_point(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\'
+            && let Some(oct) = b.get(i + 1..i + 4)
+            && oct.iter().all(|c| (b'0'..=b'7').contains(c))
+        {
+            out.push((oct[0] - b'0') * 64 + (oct[1] - b'0') * 8 + (oct[2] - b'0'));
+            i += 4;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -325,14 +365,19 @@ mod tests {
         let made = std::process::Command::new("mkfifo").arg(&fifo).status();
         assert!(made.is_ok_and(|s| s.success()), "mkfifo");
         // Returns at once instead of waiting for a writer.
-        assert_eq!(read_small(&fifo), None);
-        assert_eq!(read_small(Path::new("/dev/zero")), None);
-        assert_eq!(read_small(dir.path()), None);
+        assert_eq!(read_regular_file(&fifo), None);
+        assert_eq!(read_regular_file(Path::new("/dev/zero")), None);
+        assert_eq!(read_regular_file(dir.path()), None);
         let file = dir.path().join("group");
         std::fs::write(&file, "root:x:0:\n").unwrap();
-        assert_eq!(read_small(&file).as_deref(), Some(&b"root:x:0:\n"[..]));
-        // /proc files are regular files of size 0, and still read.
-        assert!(read_small(Path::new("/proc/self/stat")).is_some_and(|s| !s.is_empty()));
+        assert_eq!(
+            read_regular_file(&file).as_deref(),
+            Some(&b"root:x:0:\n"[..])
+        );
+        // A link to a regular file is followed (a container's /etc/passwd may be one).
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        assert!(read_regular_file(&link).is_some());
     }
 
     #[test]
