@@ -559,17 +559,9 @@ impl DockerWatcher {
             .filter_map(|c| c.get("Id").and_then(Value::as_str));
         for id in ids {
             if inline && Instant::now() < deadline {
-                match inspect(endpoint.as_deref(), id) {
-                    Ok(Some(info)) => {
-                        cache.stats.lookups.fetch_add(1, Ordering::Relaxed);
-                        cache.insert(info);
-                        continue;
-                    }
-                    Ok(None) => continue,
-                    Err(_) => {
-                        cache.stats.lookup_failures.fetch_add(1, Ordering::Relaxed);
-                        inline = false;
-                    }
+                match inspect_into(endpoint.as_deref(), &cache, id) {
+                    Inspected::Found | Inspected::NotFound => continue,
+                    Inspected::Failed => inline = false,
                 }
             }
             let _ = cache.get(&id.to_ascii_lowercase());
@@ -594,18 +586,37 @@ impl DockerWatcher {
     }
 }
 
+/// What one inspection gave.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Inspected {
+    /// Known now (cached).
+    Found,
+    /// The daemon does not know the id.
+    NotFound,
+    /// The daemon failed or did not answer in time.
+    Failed,
+}
+
+/// Inspects a container into the cache, counting the answer.
+fn inspect_into(endpoint: Option<&str>, cache: &ContainerCache, id: &str) -> Inspected {
+    match inspect(endpoint, id) {
+        Ok(Some(info)) => {
+            cache.stats.lookups.fetch_add(1, Ordering::Relaxed);
+            cache.insert(info);
+            Inspected::Found
+        }
+        Ok(None) => Inspected::NotFound,
+        Err(_) => {
+            cache.stats.lookup_failures.fetch_add(1, Ordering::Relaxed);
+            Inspected::Failed
+        }
+    }
+}
+
 fn lookup_loop(endpoint: Option<&str>, cache: &ContainerCache, rx: &Receiver<String>) {
     while let Ok(id) = rx.recv() {
-        match inspect(endpoint, &id) {
-            Ok(Some(info)) => {
-                cache.stats.lookups.fetch_add(1, Ordering::Relaxed);
-                cache.insert(info);
-            }
-            Ok(None) => cache.mark_missing(&id),
-            Err(_) => {
-                cache.stats.lookup_failures.fetch_add(1, Ordering::Relaxed);
-                cache.mark_missing(&id);
-            }
+        if inspect_into(endpoint, cache, &id) != Inspected::Found {
+            cache.mark_missing(&id);
         }
     }
 }
@@ -666,16 +677,7 @@ fn read_events(
         }
         match ev.action.as_str() {
             "create" | "start" | "rename" | "update" | "exec_create" | "exec_start" => {
-                match inspect(endpoint, &ev.container_id) {
-                    Ok(Some(info)) => {
-                        cache.stats.lookups.fetch_add(1, Ordering::Relaxed);
-                        cache.insert(info);
-                    }
-                    Ok(None) => {}
-                    Err(_) => {
-                        cache.stats.lookup_failures.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
+                inspect_into(endpoint, cache, &ev.container_id);
             }
             "destroy" => cache.remove(&ev.container_id),
             _ => {}

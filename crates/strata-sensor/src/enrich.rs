@@ -381,7 +381,7 @@ impl Enricher {
             let Some(p) = self.procs.peek(pid) else {
                 return;
             };
-            match (&p.container_id, p.inherited_cwd) {
+            match (&p.container_id, p.live_facts_from_parent) {
                 (Some(id), false) => {
                     let id = id.clone();
                     self.namespaces.learn(mntns, &id);
@@ -531,42 +531,42 @@ impl Enricher {
         self.event(&rec)
     }
 
+    /// The container a process entered from outside it: its own, when its parent (if
+    /// known) is in another or none. Every process the runtime starts in a container
+    /// (`docker exec`, a health check, the entrypoint) is such a one.
+    fn entered_container(&self, pid: u32) -> Option<String> {
+        let p = self.procs.peek(pid)?;
+        let id = p.container_id.as_ref()?;
+        self.procs
+            .peek(p.ppid)
+            .is_none_or(|pp| pp.container_id.as_ref() != Some(id))
+            .then(|| id.clone())
+    }
+
     /// A process that entered a container and was gone before `/proc` could be read has
     /// only its parent's working directory, which is the runtime's on the host
     /// (`/run/containerd/...`): better none than that one.
     fn forget_runtime_cwd(&mut self, pid: u32) {
-        let Some(p) = self.procs.peek(pid) else {
-            return;
-        };
-        if !p.inherited_cwd || p.container_id.is_none() {
-            return;
-        }
-        let parent_elsewhere = self
+        if self
             .procs
-            .peek(p.ppid)
-            .is_none_or(|pp| pp.container_id != p.container_id);
-        if parent_elsewhere && let Some(p) = self.procs.get_mut(pid) {
+            .peek(pid)
+            .is_some_and(|p| p.live_facts_from_parent)
+            && self.entered_container(pid).is_some()
+            && let Some(p) = self.procs.get_mut(pid)
+        {
             p.cwd.clear();
         }
     }
 
-    /// Marks a process as its container's health check: the runtime (a parent outside
-    /// the container) started it with exactly the check's command line. Its children
-    /// inherit the mark through the fork.
+    /// Marks a process as its container's health check: the runtime started it with
+    /// exactly the check's command line. Its children inherit the mark through the fork.
     fn mark_healthcheck(&mut self, pid: u32, argv: &[String]) {
-        let Some(p) = self.procs.peek(pid) else {
-            return;
-        };
-        let Some(id) = p.container_id.clone().filter(|_| !p.healthcheck) else {
-            return;
-        };
-        let parent_outside = self
-            .procs
-            .peek(p.ppid)
-            .is_none_or(|pp| pp.container_id.as_deref() != Some(id.as_str()));
-        if !parent_outside {
+        if self.procs.peek(pid).is_none_or(|p| p.healthcheck) {
             return;
         }
+        let Some(id) = self.entered_container(pid) else {
+            return;
+        };
         let Lookup::Known(c) = self.containers.get(&id) else {
             return;
         };
@@ -913,7 +913,7 @@ impl Enricher {
                 let now = procfs.link(rec.pid, &format!("fd/{newfd}"));
                 let mut f = match now {
                     Some(link) if sockets::socket_inode(&link).is_none() => {
-                        describe_fd(&procfs, rec.pid, *newfd)
+                        describe_link(*newfd, link)
                     }
                     _ => self
                         .known_socket(rec.pid, *oldfd)
@@ -1074,6 +1074,11 @@ fn describe_fd(procfs: &ProcFs, pid: u32, fd: i64) -> Fd {
             ..Fd::default()
         };
     }
+    describe_link(fd, link)
+}
+
+/// A descriptor that is not a socket, from what `/proc/PID/fd/N` links to.
+fn describe_link(fd: i64, link: String) -> Fd {
     let fd_type = if link.starts_with("pipe:") {
         "pipe"
     } else if link.starts_with("/memfd:") {

@@ -60,8 +60,9 @@ pub struct ProcInfo {
     pub exe_from_memfd: bool,
     /// The process runs its container's health check (inherited by its children).
     pub healthcheck: bool,
-    /// The working directory is the parent's, not read from `/proc` (it was gone).
-    pub inherited_cwd: bool,
+    /// The facts only `/proc` has (working directory, ids, capabilities, cgroup) are the
+    /// parent's: the process was gone before they could be read.
+    pub live_facts_from_parent: bool,
     /// Change and modification times of the executable, ns since the epoch (0: unknown).
     pub exe_ctime: u64,
     pub exe_mtime: u64,
@@ -161,7 +162,7 @@ impl ProcessTable {
             info.args = rest.to_vec();
         }
         info.exepath = fs.link(pid, "exe").unwrap_or_default();
-        info.inherited_cwd = !self.fill_live(&mut info);
+        info.live_facts_from_parent = !self.fill_live(&mut info);
         Some(info)
     }
 
@@ -232,15 +233,13 @@ impl ProcessTable {
         uid: u32,
         gid: u32,
     ) -> &ProcInfo {
-        let mut info = self
-            .procs
-            .remove(&pid)
-            .or_else(|| self.load(pid))
-            .unwrap_or(ProcInfo {
-                pid,
-                loginuid: -1,
-                ..ProcInfo::default()
-            });
+        let known = self.procs.remove(&pid);
+        let fresh_from_proc = known.is_none();
+        let mut info = known.or_else(|| self.load(pid)).unwrap_or(ProcInfo {
+            pid,
+            loginuid: -1,
+            ..ProcInfo::default()
+        });
         info.pid = pid;
         if ppid != 0 {
             info.ppid = ppid;
@@ -262,11 +261,11 @@ impl ProcessTable {
         info.gid = gid;
         info.exe_upper_layer = None;
         info.exe_from_memfd = false;
-        info.inherited_cwd = !self.fill_live(&mut info);
+        info.live_facts_from_parent = !self.fill_live(&mut info);
         // The terminal, session and process group as they are now: the copy from the fork
         // has the parent's, and `docker exec -t` (runc) gives the child its terminal and
-        // session between the fork and the exec.
-        if let Some(st) = self.procfs.stat(pid) {
+        // session between the fork and the exec. (An entry just loaded has them.)
+        if !fresh_from_proc && let Some(st) = self.procfs.stat(pid) {
             info.tty = st.tty_nr;
             info.sid = st.session;
             info.pgrp = st.pgrp;
