@@ -264,53 +264,95 @@ fn warn_malformed(monitor: &Monitor, path: &Path, msg: &str) {
 /// Renders the monitor's counters in Prometheus text format.
 pub fn render_metrics(out: &mut String, stats: &MonitorStats, source: &str) {
     use strata_sinks::metrics::{write_header, write_sample};
-    let counters: [(&str, &str, &AtomicU64); 8] = [
+    // Per source (ebpf, proc, replay), except the container context, which is the
+    // daemon's whatever the source.
+    let counters: [(&str, &str, &AtomicU64, bool); 13] = [
         (
             "strata_events_total",
             "Events read from the source.",
             &stats.events,
+            true,
         ),
         (
             "strata_events_out_of_scope_total",
             "Events outside --scope.",
             &stats.out_of_scope,
+            true,
         ),
         (
             "strata_rule_matches_total",
             "Alerts raised by rules before rate limiting and de-duplication.",
             &stats.alerts,
+            true,
         ),
         (
             "strata_malformed_total",
             "Events or lines that could not be read.",
             &stats.malformed,
+            true,
         ),
         (
             "strata_kernel_drops_total",
             "Events lost in the kernel (ring buffer full).",
             &stats.kernel_drops,
+            true,
         ),
         (
             "strata_kernel_folded_total",
             "Opens folded in the kernel into an identical earlier open of their thread (--fold-window).",
             &stats.kernel_folded,
+            true,
         ),
         (
             "strata_container_misses_total",
             "Events from a container whose metadata was not known yet.",
             &stats.container_misses,
+            true,
         ),
         (
             "strata_docker_events_total",
             "Docker Engine events received.",
             &stats.docker_events,
+            true,
+        ),
+        (
+            "strata_docker_lookups_total",
+            "Container inspections answered by the Docker Engine.",
+            &stats.docker_lookups,
+            false,
+        ),
+        (
+            "strata_docker_lookup_failures_total",
+            "Container inspections that failed or timed out.",
+            &stats.docker_lookup_failures,
+            false,
+        ),
+        (
+            "strata_docker_lookup_queue_full_total",
+            "Container inspections not queued because the queue was full.",
+            &stats.docker_lookup_queue_full,
+            false,
+        ),
+        (
+            "strata_docker_stream_reconnects_total",
+            "Times the Docker event stream was reopened.",
+            &stats.docker_stream_reconnects,
+            false,
+        ),
+        (
+            "strata_docker_events_dropped_total",
+            "Docker events dropped because the event path's queue was full.",
+            &stats.docker_events_dropped,
+            false,
         ),
     ];
     // Alerts held back by the rate limiter are counted per rule by the dispatcher's
     // metrics (`strata_alerts_rate_limited_total{rule=...}`): a family has one name.
-    for (name, help, v) in counters {
+    let by_source = [("source", source)];
+    for (name, help, v, labelled) in counters {
         write_header(out, name, help, "counter");
-        write_sample(out, name, &[("source", source)], v.load(Ordering::Relaxed));
+        let labels: &[(&str, &str)] = if labelled { &by_source } else { &[] };
+        write_sample(out, name, labels, v.load(Ordering::Relaxed));
     }
     let parts = stats
         .lost_by_part
@@ -328,37 +370,6 @@ pub fn render_metrics(out: &mut String, stats: &MonitorStats, source: &str) {
         for (part, n) in parts {
             write_sample(out, name, &[("source", source), ("part", part)], n);
         }
-    }
-    let docker: [(&str, &str, &AtomicU64); 5] = [
-        (
-            "strata_docker_lookups_total",
-            "Container inspections answered by the Docker Engine.",
-            &stats.docker_lookups,
-        ),
-        (
-            "strata_docker_lookup_failures_total",
-            "Container inspections that failed or timed out.",
-            &stats.docker_lookup_failures,
-        ),
-        (
-            "strata_docker_lookup_queue_full_total",
-            "Container inspections not queued because the queue was full.",
-            &stats.docker_lookup_queue_full,
-        ),
-        (
-            "strata_docker_stream_reconnects_total",
-            "Times the Docker event stream was reopened.",
-            &stats.docker_stream_reconnects,
-        ),
-        (
-            "strata_docker_events_dropped_total",
-            "Docker events dropped because the event path's queue was full.",
-            &stats.docker_events_dropped,
-        ),
-    ];
-    for (name, help, v) in docker {
-        write_header(out, name, help, "counter");
-        write_sample(out, name, &[], v.load(Ordering::Relaxed));
     }
 }
 

@@ -53,6 +53,28 @@ fn run_container(name: &str, image: &str, opts: &[&str], cmd: &[&str]) -> Contai
     }
 }
 
+/// `docker exec -it CONTAINER sh -c SCRIPT` with a terminal, which script(1) provides.
+fn exec_with_terminal(c: &Container, script: &str) -> std::process::Output {
+    Command::new("script")
+        .args([
+            "-qec",
+            &format!("docker exec -it {} sh -c '{script}'", c.name),
+            "/dev/null",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+/// The alerts as `rule | output` lines, for failure messages.
+fn dump_alerts(alerts: &[Value]) -> String {
+    alerts
+        .iter()
+        .map(|a| format!("{} | {}", a["rule"], a["output"]))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 fn exec(c: &Container, user: Option<&str>, cmd: &[&str]) -> std::process::Output {
     let mut args = vec!["exec"];
     if let Some(u) = user {
@@ -383,15 +405,7 @@ fn live_attacks_in_containers_raise_alerts_and_a_web_server_does_not() {
     assert_eq!(accept.join().unwrap().trim(), "pwned");
     // `docker exec -it ... sh`: a shell with a terminal (script(1) gives docker one).
     ok(
-        Command::new("script")
-            .args([
-                "-qec",
-                &format!("docker exec -it {} sh -c 'sleep 0.3; true'", target.name),
-                "/dev/null",
-            ])
-            .stdin(Stdio::null())
-            .output()
-            .unwrap(),
+        exec_with_terminal(&target, "sleep 0.3; true"),
         "docker exec -it sh",
     );
     // A packet socket (sniffing, ARP spoofing): Docker grants CAP_NET_RAW by default.
@@ -452,13 +466,7 @@ fn live_attacks_in_containers_raise_alerts_and_a_web_server_does_not() {
     let (alerts, stderr) = sensor.stop();
     let short = |c: &Container| c.id.chars().take(12).collect::<String>();
     let (tid, wid) = (short(&target), short(&web));
-    let dump = || {
-        alerts
-            .iter()
-            .map(|a| format!("{} | {}", a["rule"], a["output"]))
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
+    let dump = || dump_alerts(&alerts);
 
     let expect = |rule: &str, check: &dyn Fn(&Value) -> bool, what: &str| {
         let found = alerts_for(&alerts, rule, &tid);
@@ -850,13 +858,7 @@ fn proc_connector_source_sees_shells_and_setuid_programs_in_containers() {
         "{stderr}"
     );
     let tid: String = target.id.chars().take(12).collect();
-    let dump = || {
-        alerts
-            .iter()
-            .map(|a| format!("{} | {}", a["rule"], a["output"]))
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
+    let dump = || dump_alerts(&alerts);
     for rule in [
         "Shell spawned in container",
         "Setuid-root program run by non-root user in container",
@@ -1112,18 +1114,7 @@ fn falco_stable_rules_fire_on_live_container_events() {
     sh(&format!(
         "cat /etc/shadow /etc/strata-{tag} >/dev/null 2>&1; true"
     ));
-    let tty = Command::new("script")
-        .args([
-            "-qec",
-            &format!(
-                "docker exec -it {} sh -c 'sleep 0.3; true strata-{tag}'",
-                c.name
-            ),
-            "/dev/null",
-        ])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let tty = exec_with_terminal(&c, &format!("sleep 0.3; true strata-{tag}"));
     assert!(tty.status.success(), "docker exec -it: {tty:?}");
     sh(&format!(
         "perl -e 'socket(my $s, 17, 3, 0x300) or die \"socket: $!\"; # strata-{tag}'"
@@ -1142,13 +1133,7 @@ fn falco_stable_rules_fire_on_live_container_events() {
     ));
     std::thread::sleep(Duration::from_secs(1));
     let (alerts, stderr) = sensor.stop();
-    let dump = || {
-        alerts
-            .iter()
-            .map(|a| format!("{} | {}", a["rule"], a["output"]))
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
+    let dump = || dump_alerts(&alerts);
     let tagged = move |name: &'static str| {
         move |a: &Value| {
             field(a, name)
